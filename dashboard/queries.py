@@ -1,0 +1,22 @@
+"""Cached calls into the engine's public API: pages read through these, never SQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import streamlit as st
+
+from engine.config import get_settings
+from engine.kpi.registry import Tile, overview
+from engine.periods import Period
+
+from .ui.common import store
+
+
+def _period(start: str, end: str) -> Period:
+    return Period(datetime.fromisoformat(start), datetime.fromisoformat(end), get_settings().tz, "")
+
+
+@st.cache_data(ttl=60, show_spinner="Computing KPIs…")
+def overview_tiles(start: str, end: str, compare: bool) -> list[Tile]:
+    return overview(store(), _period(start, end), compare)

@@ -1,0 +1,62 @@
+"""Pieces every page uses: the store, the header (title, purpose, badges) and freshness."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from engine.config import Settings, get_settings
+from engine.errors import HubError
+from engine.ingest import data_as_of, demo_loaded
+from engine.store import Store, get_store
+from engine.store.migrate import schema_status
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def ttl() -> int:
+    return settings().dashboard_cache_ttl_seconds
+
+
+@st.cache_resource
+def _checked_store() -> tuple[Store, bool, str]:
+    store = get_store()
+    try:
+        ok, why = schema_status(store)
+    except HubError as exc:
+        ok, why = False, str(exc)
+    return store, ok, why
+
+
+def store() -> Store:
+    """The process store; stops the page with the fix when the schema is not current."""
+    s, ok, why = _checked_store()
+    if not ok:
+        _checked_store.clear()
+        st.error(f"The store is not ready: {why}")
+        st.stop()
+    return s
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def _freshness() -> tuple[bool, dict[str, str]]:
+    s = store()
+    tz = settings().tz
+    as_of = {k: v.astimezone(tz).strftime("%Y-%m-%d %H:%M") for k, v in data_as_of(s).items()}
+    return demo_loaded(s), as_of
+
+
+def page_header(title: str, purpose: str) -> None:
+    """Title, one-line purpose, demo badge and "data as of" line."""
+    st.title(title)
+    is_demo, as_of = _freshness()
+    cols = st.columns([6, 1])
+    cols[0].caption(purpose)
+    if is_demo:
+        cols[1].badge("Demo data", icon="🧪", color="orange")
+    if as_of:
+        parts = ", ".join(f"{kind} {ts}" for kind, ts in sorted(as_of.items()))
+        st.caption(f"Data as of ({settings().timezone}): {parts}")
+    else:
+        st.caption("No data imported yet: run `hub demo` for a demo company, or an importer.")
