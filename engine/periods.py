@@ -50,7 +50,8 @@ class Period:
 
     @property
     def duration(self) -> timedelta:
-        return self.end - self.start
+        # Aware datetimes in one zone subtract as wall time; UTC gives real elapsed time (DST).
+        return self.end.astimezone(UTC) - self.start.astimezone(UTC)
 
     @property
     def start_utc(self) -> datetime:
