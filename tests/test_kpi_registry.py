@@ -1,4 +1,5 @@
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -57,9 +58,7 @@ def test_overview_calls_each_registered_provider(store, monkeypatch) -> None:
         seen.append(period)
         return KpiReading(value=3, previous=1 if compare else None)
 
-    period = Period.from_days(
-        date(2026, 1, 1), date(2026, 1, 7), __import__("zoneinfo").ZoneInfo("UTC")
-    )
+    period = Period.from_days(date(2026, 1, 1), date(2026, 1, 7), ZoneInfo("UTC"))
     tiles = [t for t in registry.overview(store, period, True) if t.definition.key == "t"]
     assert tiles[0].reading.value == 3 and tiles[0].delta == 2
     assert seen == [period]
