@@ -53,6 +53,17 @@ class Settings(BaseSettings):
     )
     worker_poll_seconds: float = Field(2.0, description="How often an idle worker looks for work.")
     log_level: str = Field("INFO", description="Log level of every process.")
+    sync_max_attempts: int = Field(5, description="Attempts per sync job before it fails.")
+    sync_retry_initial_seconds: float = Field(60, description="First retry delay of a sync job.")
+    sync_retry_base: float = Field(2, description="Backoff multiplier between sync attempts.")
+    sync_retry_max_seconds: float = Field(3600, description="Longest delay between attempts.")
+    sync_lease_seconds: int = Field(
+        60, description="A worker's claim on a job; another worker takes over when it lapses."
+    )
+    sync_pause_after_failures: int = Field(
+        3, description="Consecutive failed jobs after which a target pauses itself."
+    )
+    sync_history_days: int = Field(90, description="Days of sync jobs and conflicts kept.")
     github_api_url: str = Field("https://api.github.com", description="GitHub REST API base URL.")
     github_token: SecretStr | None = Field(None, description="GitHub token (contents, PRs).")
     github_webhook_secret: SecretStr | None = Field(

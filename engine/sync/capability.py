@@ -1,0 +1,13 @@
+"""The sync engine plugs into the hub here (see engine.capabilities)."""
+
+from engine.capabilities import Capability
+
+CAPABILITY = Capability(
+    name="sync",
+    order=10,
+    models="engine.sync.models",
+    kpis="engine.sync.kpis",
+    routes="engine.sync.webhooks",
+    commands="engine.sync.cli",
+    tasks="engine.sync.tasks",
+)
