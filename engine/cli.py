@@ -288,7 +288,7 @@ def main(argv: list[str] | None = None) -> None:
     except HubError as exc:
         if debug:
             raise
-        err.print(f"[red]error:[/] {exc}", highlight=False)
+        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -307,6 +307,7 @@ def main(argv: list[str] | None = None) -> None:
             f"[red]error:[/] unexpected {type(exc).__name__}: {exc} "
             "(rerun with --debug for details)",
             highlight=False,
+            soft_wrap=True,
         )
         sys.exit(1)
 

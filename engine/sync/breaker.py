@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from engine.store.base import utcnow
@@ -23,9 +25,15 @@ CONNECTORS = ("github", "drive")
 def _get(session: Session, connector: str) -> Breaker:
     breaker = session.get(Breaker, connector)
     if breaker is None:
-        breaker = Breaker(connector=connector, state="closed", failures=0)
-        session.add(breaker)
-        session.flush()
+        # Two workers may meet a missing row at once: insert-if-absent, then read it.
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(
+            insert(Breaker)
+            .values(connector=connector, state="closed", failures=0)
+            .on_conflict_do_nothing(index_elements=["connector"])
+        )
+        breaker = session.get(Breaker, connector)
+        assert breaker is not None
     return breaker
 
 
@@ -42,8 +50,9 @@ def blocked_until(session: Session, connector: str, now: datetime | None = None)
 
 
 def record_success(session: Session, connector: str) -> None:
-    breaker = _get(session, connector)
-    breaker.state, breaker.failures, breaker.retry_at = "closed", 0, None
+    breaker = session.get(Breaker, connector)
+    if breaker is not None and (breaker.state != "closed" or breaker.failures):
+        breaker.state, breaker.failures, breaker.retry_at = "closed", 0, None
 
 
 def record_failure(session: Session, connector: str, message: str) -> None:

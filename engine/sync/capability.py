@@ -1,6 +1,6 @@
 """The sync engine plugs into the hub here (see engine.capabilities)."""
 
-from engine.capabilities import Capability
+from engine.capabilities import Capability, PageSpec
 
 CAPABILITY = Capability(
     name="sync",
@@ -10,4 +10,5 @@ CAPABILITY = Capability(
     routes="engine.sync.webhooks",
     commands="engine.sync.cli",
     tasks="engine.sync.tasks",
+    pages=(PageSpec("sync.py", "Sync", "🔄", "sync", "Operations", order=10),),
 )

@@ -137,7 +137,7 @@ def _write(value: Any, newline: str, out: list[str]) -> None:
 
     Byte-for-byte the same output (tested), but several times faster: on Python 3.11 an
     indent forces json's pure-Python encoder, and documents have thousands of components.
-    `newline` is "\n" plus the current indentation.
+    `newline` is a line break followed by the current indentation.
     """
     kind = type(value)
     if kind is str:
@@ -368,7 +368,8 @@ def _derive_missing_ids(
     """
     if all("id" in component for component in components):
         return False
-    taken = {component["id"] for component in components if _hashable_id(component)}
+    taken = {component["id"] for component in components if isinstance(component.get("id"), str)}
+    next_suffix: dict[str, int] = {}  # keeps many equal names linear
     derived_by_name: dict[str, str] = {}
     ambiguous_names: set[str] = set()
     for component in components:
@@ -376,9 +377,10 @@ def _derive_missing_ids(
         if "id" in component or not isinstance(name, str) or not name.strip():
             continue
         base = derive_id(name)
-        candidate, suffix = base, 2
+        candidate, suffix = base, next_suffix.get(base, 2)
         while candidate in taken:
             candidate, suffix = f"{base}-{suffix}", suffix + 1
+        next_suffix[base] = suffix
         taken.add(candidate)
         component["id"] = candidate
         if name in derived_by_name:
@@ -405,7 +407,3 @@ def _derive_missing_ids(
                 if isinstance(value, str) and value in renames:
                     connection[end] = renames[value]
     return True
-
-
-def _hashable_id(component: dict[str, Any]) -> bool:
-    return "id" in component and isinstance(component["id"], str | int | float | bool)

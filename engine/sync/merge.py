@@ -244,7 +244,7 @@ def _sorted_ids(ids: Iterable[Any]) -> list[Any]:
 
 
 def _sorted_connection_keys(keys: Iterable[tuple[Any, Any, Any]]) -> list[tuple[Any, Any, Any]]:
-    """Connection keys in canonical_json's order (parts are strings or None).
+    """Connection keys in canonical_json's order for valid documents (parts str or None).
 
     Plain tuple comparison agrees with that order wherever it succeeds; it raises only
     when a None part is actually compared, and then the explicit key takes over.

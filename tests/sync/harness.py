@@ -15,9 +15,9 @@ from engine.connectors.google_auth import StaticTokenProvider
 from engine.store import Store
 from engine.sync import runner
 from engine.sync.document import canonical_json, parse_document
+from engine.sync.jobs import enqueue
 from engine.sync.models import SyncTarget
 from engine.sync.service import work_job
-from engine.sync.jobs import enqueue
 from engine.sync.targets import add_target
 from tests.fakes.drive import FakeDrive
 from tests.fakes.github import DEFAULT_TOKEN, FakeGitHub

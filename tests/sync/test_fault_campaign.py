@@ -85,8 +85,20 @@ def _edit_side(rng: random.Random, w: SyncWorld, side: str, ledger: Ledger) -> N
 
 
 def _inject(rng: random.Random, w: SyncWorld, ledger: Ledger) -> str | None:
-    kind = rng.choice(["none", "gh502", "dr503", "timeout", "gh429", "dr403", "race_gh",
-                       "race_drive", "kill", "kill"])
+    kind = rng.choice(
+        [
+            "none",
+            "gh502",
+            "dr503",
+            "timeout",
+            "gh429",
+            "dr403",
+            "race_gh",
+            "race_drive",
+            "kill",
+            "kill",
+        ]
+    )
     if kind == "gh502":
         w.github.faults.status(502)
     elif kind == "dr503":
@@ -120,17 +132,24 @@ def _killing_factory(w: SyncWorld) -> Any:
 
 
 def _sync(w: SyncWorld, kill: bool) -> None:
-    settings = Settings(sync_retry_initial_seconds=0, sync_retry_max_seconds=0,
-                        sync_max_attempts=5)
+    settings = Settings(sync_retry_initial_seconds=0, sync_retry_max_seconds=0, sync_max_attempts=5)
     job_id = enqueue(w.store, w.target, "manual", allow_paused=True).job_id
     if kill:
         try:
-            work_job(w.store, job_id, factory=_killing_factory(w), settings=settings,
-                     sleep=lambda _s: None)
+            work_job(
+                w.store,
+                job_id,
+                factory=_killing_factory(w),
+                settings=settings,
+                sleep=lambda _s: None,
+            )
         except WorkerKilled:
             with w.store.session() as s:  # the lease lapses; another worker takes over
-                s.execute(update(SyncJob).where(SyncJob.id == job_id).values(
-                    lease_expires_at=utcnow() - timedelta(seconds=1)))
+                s.execute(
+                    update(SyncJob)
+                    .where(SyncJob.id == job_id)
+                    .values(lease_expires_at=utcnow() - timedelta(seconds=1))
+                )
     work_job(w.store, job_id, factory=w.factory, settings=settings, sleep=lambda _s: None)
 
 
@@ -152,8 +171,10 @@ def _check(w: SyncWorld, ledger: Ledger) -> None:
                 return True
             if c["path"] == f"/components/{cid}":
                 return True
-            if fieldname == "technologies" and c["field"] == "technologies" and any(
-                isinstance(v, list) and value in v for v in (c["github"], c["ai_studio"])
+            if (
+                fieldname == "technologies"
+                and c["field"] == "technologies"
+                and any(isinstance(v, list) and value in v for v in (c["github"], c["ai_studio"]))
             ):
                 return True
         return False
@@ -190,8 +211,13 @@ def test_fault_campaign(sqlite_store: Store, chunk: int) -> None:
         rng = random.Random(n)
         policy = rng.choice(["ai_studio_wins", "github_wins", "newest_wins", "manual"])
         start = document(*(component(f"base{i}") for i in range(rng.randint(2, 5))))
-        w = make_world(sqlite_store, github_doc=start if rng.random() < 0.7 else None,
-                       drive_doc=start, policy=policy, name=f"s{n}")
+        w = make_world(
+            sqlite_store,
+            github_doc=start if rng.random() < 0.7 else None,
+            drive_doc=start,
+            policy=policy,
+            name=f"s{n}",
+        )
         ledger = Ledger()
         try:
             _sync(w, kill=False)
