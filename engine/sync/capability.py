@@ -7,6 +7,7 @@ CAPABILITY = Capability(
     order=10,
     models="engine.sync.models",
     kpis="engine.sync.kpis",
+    demo="engine.sync.demo",
     routes="engine.sync.webhooks",
     commands="engine.sync.cli",
     tasks="engine.sync.tasks",
