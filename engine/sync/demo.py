@@ -297,6 +297,9 @@ def _history(
             if conflict:
                 _conflict(s, rng, target, job, before, model, still_open)
         rows += 1 + attempts
+    if target.policy == "manual" and status != "conflict":  # one conflict waits in the queue
+        job.status, job.conflicts = "conflict", 1
+        _conflict(s, rng, target, job, model, model, open_=True)
     return rows
 
 
