@@ -34,8 +34,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)  # long lines stay whole: scripts grep them
+err = Console(stderr=True, soft_wrap=True)
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DASHBOARD_SCRIPT = PROJECT_ROOT / "dashboard" / "app.py"
 

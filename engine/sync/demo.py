@@ -318,6 +318,7 @@ def _conflict(
     base = next((b for b in before["components"] if b["id"] == c["id"]), c)
     major, minor, patch = (int(x) for x in base["version"].split("."))
     other = f"{major}.{minor}.{patch + 2}"
+    github = c["version"] if c["version"] != base["version"] else f"{major}.{minor}.{patch + 1}"
     s.add(
         ConflictRecord(
             target_id=target.id,
@@ -326,7 +327,7 @@ def _conflict(
             component_id=c["id"],
             field="version",
             base=base["version"],
-            github=c["version"],
+            github=github,
             ai_studio=other,
             policy=target.policy,
             status="open" if open_ else "applied" if manual else "settled",
