@@ -238,6 +238,7 @@ def _history(
         _snapshot(s, target, model, at, None, rng)
         rows += 1
     outage_days = {o[0].date() for o in spec.outages}
+    opened = False
     at = job_window
     while at < end - timedelta(hours=6):
         at += timedelta(hours=6)
@@ -296,8 +297,9 @@ def _history(
             _snapshot(s, target, model, job.finished_at or at, job.id, rng)
             if conflict:
                 _conflict(s, rng, target, job, before, model, still_open)
+                opened = opened or still_open
         rows += 1 + attempts
-    if target.policy == "manual" and status != "conflict":  # one conflict waits in the queue
+    if target.policy == "manual" and not opened:  # one conflict waits in the queue
         job.status, job.conflicts = "conflict", 1
         _conflict(s, rng, target, job, model, model, open_=True)
     return rows
