@@ -37,7 +37,13 @@ from engine.store import Store
 from engine.store.base import utcnow
 from engine.sync import breaker
 from engine.sync.backoff import retry_delay
-from engine.sync.document import DocumentError, canonical_json, parse_document
+from engine.sync.document import (
+    DocumentError,
+    canonical_json,
+    component_sort_key,
+    connection_sort_key,
+    parse_document,
+)
 from engine.sync.merge import DELETED, MergeResult, merge
 from engine.sync.models import Attempt, ConflictRecord, Snapshot, SyncJob, SyncState, SyncTarget
 from engine.sync.validate import validate
@@ -104,6 +110,23 @@ def connectors_from_settings(target: SyncTarget, settings: Settings) -> Connecto
     )
 
 
+def _normalized(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document with its lists in canonical order: equal content compares equal."""
+    out = dict(doc)
+    if isinstance(out.get("components"), list):
+        out["components"] = sorted(out["components"], key=component_sort_key)
+    if isinstance(out.get("connections"), list):
+        out["connections"] = sorted(out["connections"], key=connection_sort_key)
+    return out
+
+
+def _text(read: ReadResult, known_text: str | None) -> str | None:
+    """What a side holds as text (kept so an unchanged side needs no download next time)."""
+    if read.content is not None:
+        return read.content.decode("utf-8", errors="replace")
+    return known_text if read.exists else None
+
+
 class SyncFailure(Exception):
     """A failure that is not a connector's: invalid documents or a merge that breaks rules."""
 
@@ -132,14 +155,23 @@ class Outcome:
 
 @dataclass
 class JobContext:
+    """What an attempt starts from; the base is parsed only when a merge needs it."""
+
     job_id: int
     target: SyncTarget
-    base: dict[str, Any] | None
+    base_text: str | None
     github_marker: VersionMarker | None
     drive_marker: VersionMarker | None
     github_text: str | None
     drive_text: str | None
     resolutions: dict[str, Any]
+    _base: dict[str, Any] | None = None
+
+    @property
+    def base(self) -> dict[str, Any] | None:
+        if self._base is None and self.base_text is not None:
+            self._base = json.loads(self.base_text)
+        return self._base
 
 
 # --------------------------------------------------------------------------- the sync
@@ -207,7 +239,7 @@ def sync_documents(
         dr = conns.drive.read(dr_prev if ctx.drive_text is not None else None)
         t["fetch"] += (time.perf_counter() - started) * 1000
         quiet = gh.unchanged and dr.unchanged and not ctx.resolutions and not lost_edits
-        if quiet and ctx.base is not None:
+        if quiet and ctx.base_text is not None:
             outcome.noop = True
             outcome.github_marker, outcome.drive_marker = gh.marker, dr.marker
             return outcome
@@ -215,9 +247,10 @@ def sync_documents(
         started = time.perf_counter()
         gh_doc, gh_derived = _document("github", gh, ctx.github_text)
         dr_doc, dr_derived = _document("ai_studio", dr, ctx.drive_text)
-        # What each side holds now, canonical: a side is written only when this differs.
-        gh_current = canonical_json(gh_doc) if gh.exists and not gh_derived else None
-        dr_current = canonical_json(dr_doc) if not dr_derived else None
+        # What each side holds now: a side is written only when its content differs (ids
+        # derived on read must be written back; a missing GitHub file must be created).
+        gh_current = _normalized(gh_doc) if gh.exists and not gh_derived else None
+        dr_current = _normalized(dr_doc) if not dr_derived else None
         for their_base, theirs in lost_edits:  # rebase edits our Drive write overwrote
             dr_doc = merge(their_base, dr_doc, theirs, policy="ai_studio_wins").ai_studio_document
         _check("github", gh_doc, "validation")
@@ -232,21 +265,24 @@ def sync_documents(
             resolutions=ctx.resolutions,
         )
         _check("github", result.github_document, "merge")
-        _check("ai_studio", result.ai_studio_document, "merge")
+        if result.ai_studio_document != result.github_document:  # differ only when conflicts open
+            _check("ai_studio", result.ai_studio_document, "merge")
         t["merge"] += (time.perf_counter() - started) * 1000
 
         on_merged(result)
-        gh_text = canonical_json(result.github_document)
-        dr_text = canonical_json(result.ai_studio_document)
         started = time.perf_counter()
         message = f"hub sync: {ctx.target.name} (job {ctx.job_id})"
+        gh_text = _text(gh, ctx.github_text)
+        dr_text = _text(dr, ctx.drive_text)
         try:
             gh_marker = gh.marker
-            if gh_text != gh_current:
+            if _normalized(result.github_document) != gh_current:
+                gh_text = canonical_json(result.github_document)
                 gh_marker = conns.github.write(gh_text.encode(), gh.marker, message)
                 outcome.wrote_github = True
             dr_marker = dr.marker
-            if dr_text != dr_current:
+            if _normalized(result.ai_studio_document) != dr_current:
+                dr_text = canonical_json(result.ai_studio_document)
                 dr_marker = conns.drive.write(dr_text.encode(), dr.marker, message)
                 outcome.wrote_drive = True
         except StaleMarker:
@@ -394,7 +430,7 @@ def _context(s: Any, job: SyncJob, target: SyncTarget) -> JobContext:
     return JobContext(
         job_id=job.id,
         target=target,
-        base=json.loads(base) if base else None,
+        base_text=base,
         github_marker=VersionMarker.from_json(state.github_marker) if state.github_marker else None,
         drive_marker=VersionMarker.from_json(state.drive_marker) if state.drive_marker else None,
         github_text=state.github_document,

@@ -56,7 +56,8 @@ def validate(data: Mapping[str, Any]) -> list[Violation]:
     "version" is the document format's own and is not checked), required_fields_present
     (id and name non-blank strings, version present), technology_list_valid (absent, or a
     list of distinct non-blank strings), reference_exists (every dependency and connection
-    end is an existing component id), status_valid (absent, or one of STATUSES).
+    end is an existing component id; "dependencies" that is not a list is reported there
+    too), status_valid (absent, or one of STATUSES).
     Violations come in document order: components first, then connections.
     """
     violations: list[Violation] = []
@@ -120,7 +121,7 @@ def _check_component(
         found.append(Violation(at("status"), STATUS_VALID, status))
 
     if "technologies" in component:
-        found.extend(_check_technologies(at("technologies"), component["technologies"]))
+        found.extend(_check_technologies(index, component["technologies"]))
 
     if "dependencies" in component:
         dependencies = component["dependencies"]
@@ -135,15 +136,17 @@ def _check_component(
     return found
 
 
-def _check_technologies(where: str, technologies: Any) -> list[Violation]:
+def _check_technologies(index: int, technologies: Any) -> list[Violation]:
     if not isinstance(technologies, list):
+        where = pointer("components", index, "technologies")
         return [Violation(where, TECHNOLOGY_LIST_VALID, technologies)]
     found: list[Violation] = []
     seen: set[str] = set()
     for position, technology in enumerate(technologies):
         blank = not isinstance(technology, str) or not technology.strip()
         if blank or technology in seen:
-            found.append(Violation(f"{where}/{position}", TECHNOLOGY_LIST_VALID, technology))
+            where = pointer("components", index, "technologies", position)
+            found.append(Violation(where, TECHNOLOGY_LIST_VALID, technology))
         else:
             seen.add(technology)
     return found

@@ -152,6 +152,29 @@ def test_dependencies_merge_as_sets() -> None:
     assert components(settled(result))["a"]["dependencies"] == ["b", "d"]
 
 
+tech_lists = st.lists(st.sampled_from(["Go", "Rust", "Kafka", "Redis", "gRPC"]), unique=True)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tech_lists, tech_lists, tech_lists)
+def test_set_fields_apply_both_sides_additions_and_removals(
+    base_items: list[str], github_items: list[str], ai_studio_items: list[str]
+) -> None:
+    base = doc(comp("a", technologies=base_items))
+    github = edited(base, "a", technologies=github_items)
+    ai_studio = edited(base, "a", technologies=ai_studio_items)
+    result = merge(base, github, ai_studio)
+    merged = components(settled(result))["a"]["technologies"]
+    assert result.conflicts == []
+    if github_items == base_items or ai_studio_items == base_items:
+        one_side = ai_studio_items if github_items == base_items else github_items
+        assert merged == one_side
+    elif github_items != ai_studio_items:
+        both = set(github_items) & set(ai_studio_items)
+        added = (set(github_items) | set(ai_studio_items)) - set(base_items)
+        assert merged == [x for x in base_items if x in both] + sorted(added)
+
+
 def test_a_set_changed_on_one_side_only_keeps_that_sides_order() -> None:
     base = doc(comp("a", technologies=["Go", "Redis"]))
     github = edited(base, "a", technologies=["Redis", "Go", "Alpine"])
@@ -363,6 +386,13 @@ def test_deleted_on_one_side_modified_on_the_other_is_a_conflict() -> None:
     assert components(result.base_document)["core"] == comp("core", layer="core")
     again = merge(result.base_document, result.github_document, result.ai_studio_document)
     assert [c.path for c in again.conflicts] == ["/components/core"]
+
+
+def test_a_type_only_change_counts_as_a_modification_against_a_delete() -> None:
+    base = doc(comp("a", replicas=1))
+    result = merge(base, doc(), edited(base, "a", replicas=True))
+    assert only(result).path == "/components/a"
+    assert components(result.ai_studio_document)["a"]["replicas"] is True
 
 
 @pytest.mark.parametrize(("policy", "kept"), [("github_wins", False), ("ai_studio_wins", True)])
