@@ -81,8 +81,10 @@ def bench_syncs(runs: int) -> None:
     w = make_world(store, github_doc=model(1000), drive_doc=model(1000), name="noop")
     timed_sync(w)
     noop = [timed_sync(w)[0] for _ in range(runs)]
-    print(f"no-op sync (304 / same Drive version), 1,000 components: "
-          f"p50 {pct(noop, 0.5):.2f} ms, p95 {pct(noop, 0.95):.2f} ms over {runs} runs")
+    print(
+        f"no-op sync (304 / same Drive version), 1,000 components: "
+        f"p50 {pct(noop, 0.5):.2f} ms, p95 {pct(noop, 0.95):.2f} ms over {runs} runs"
+    )
 
     w = make_world(store, github_doc=model(1000), drive_doc=model(1000), name="k1")
     timed_sync(w)
@@ -93,9 +95,11 @@ def bench_syncs(runs: int) -> None:
         total, merge_ms = timed_sync(w)
         totals.append(total)
         merges.append(merge_ms)
-    print(f"1,000 components, 50 changed on each side: job p50 {pct(totals, 0.5):.1f} ms, "
-          f"p95 {pct(totals, 0.95):.1f} ms; of which parse+validate+merge p95 "
-          f"{pct(merges, 0.95):.1f} ms")
+    print(
+        f"1,000 components, 50 changed on each side: job p50 {pct(totals, 0.5):.1f} ms, "
+        f"p95 {pct(totals, 0.95):.1f} ms; of which parse+validate+merge p95 "
+        f"{pct(merges, 0.95):.1f} ms"
+    )
 
     w = make_world(store, github_doc=model(10_000), drive_doc=model(10_000), name="k10")
     timed_sync(w)
@@ -105,9 +109,11 @@ def bench_syncs(runs: int) -> None:
     total, merge_ms = timed_sync(w)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"10,000 components, 500 changed on each side: job {total:.0f} ms "
-          f"(parse+validate+merge {merge_ms:.0f} ms), peak Python memory {peak / 2**20:.0f} MiB "
-          "(tracemalloc slows the run; the time is an upper bound)")
+    print(
+        f"10,000 components, 500 changed on each side: job {total:.0f} ms "
+        f"(parse+validate+merge {merge_ms:.0f} ms), peak Python memory {peak / 2**20:.0f} MiB "
+        "(tracemalloc slows the run; the time is an upper bound)"
+    )
 
 
 def _free_port() -> int:
@@ -123,9 +129,23 @@ def bench_webhooks(total: int = 1000, seconds: float = 10.0) -> None:
     env |= {"HUB_HOME": str(tmp), "HUB_GITHUB_WEBHOOK_SECRET": secret}
     hub = [sys.executable, "-m", "engine.cli"]
     subprocess.run([*hub, "init"], env=env, check=True, capture_output=True)
-    subprocess.run([*hub, "target", "add", "arch", "--github", "acme/platform:docs/a.json",
-                    "--drive", "f1", "--schedule", "none"], env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [
+            *hub,
+            "target",
+            "add",
+            "arch",
+            "--github",
+            "acme/platform:docs/a.json",
+            "--drive",
+            "f1",
+            "--schedule",
+            "none",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     port = _free_port()
     api = subprocess.Popen([*hub, "api", "--port", str(port)], env=env)
     url = f"http://127.0.0.1:{port}"
@@ -136,8 +156,13 @@ def bench_webhooks(total: int = 1000, seconds: float = 10.0) -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        body = json.dumps({"ref": "refs/heads/main", "repository": {"full_name": "acme/platform"},
-                           "commits": [{"modified": ["docs/a.json"]}]}).encode()
+        body = json.dumps(
+            {
+                "ref": "refs/heads/main",
+                "repository": {"full_name": "acme/platform"},
+                "commits": [{"modified": ["docs/a.json"]}],
+            }
+        ).encode()
         sig = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
         rng = random.Random(1)
         ids = [f"d-{i}" for i in range(int(total * 0.9))]
@@ -150,9 +175,15 @@ def bench_webhooks(total: int = 1000, seconds: float = 10.0) -> None:
         def send(i: int, delivery: str) -> None:
             time.sleep(max(0.0, start + i * seconds / total - time.perf_counter()))
             t0 = time.perf_counter()
-            r = client.post(f"{url}/webhooks/github", content=body, headers={
-                "X-GitHub-Event": "push", "X-GitHub-Delivery": delivery,
-                "X-Hub-Signature-256": sig})
+            r = client.post(
+                f"{url}/webhooks/github",
+                content=body,
+                headers={
+                    "X-GitHub-Event": "push",
+                    "X-GitHub-Delivery": delivery,
+                    "X-Hub-Signature-256": sig,
+                },
+            )
             latencies.append(time.perf_counter() - t0)
             codes.append(r.status_code)
 
@@ -164,12 +195,14 @@ def bench_webhooks(total: int = 1000, seconds: float = 10.0) -> None:
         with store.session() as s:
             recorded = s.query(WebhookDelivery).count()
             jobs = s.query(SyncJob).count()
-        print(f"webhook burst: {total} deliveries in {elapsed:.1f} s; answered p50 "
-              f"{statistics.median(latencies) * 1000:.1f} ms, p99 {pct(latencies, 0.99) * 1000:.1f}"
-              f" ms, max {max(latencies) * 1000:.1f} ms; non-200: {sum(c != 200 for c in codes)}; "
-              f"unique deliveries recorded {recorded}/{len(set(deliveries))} (none lost, "
-              f"{total - len(set(deliveries))} duplicates dropped); sync jobs queued {jobs} "
-              "(one active job per target)")
+        print(
+            f"webhook burst: {total} deliveries in {elapsed:.1f} s; answered p50 "
+            f"{statistics.median(latencies) * 1000:.1f} ms, p99 {pct(latencies, 0.99) * 1000:.1f}"
+            f" ms, max {max(latencies) * 1000:.1f} ms; non-200: {sum(c != 200 for c in codes)}; "
+            f"unique deliveries recorded {recorded}/{len(set(deliveries))} (none lost, "
+            f"{total - len(set(deliveries))} duplicates dropped); sync jobs queued {jobs} "
+            "(one active job per target)"
+        )
     finally:
         api.terminate()
         api.wait(10)

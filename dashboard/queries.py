@@ -17,6 +17,6 @@ def _period(start: str, end: str) -> Period:
     return Period(datetime.fromisoformat(start), datetime.fromisoformat(end), get_settings().tz, "")
 
 
-@st.cache_data(ttl=60, show_spinner="Computing KPIs…")
+@st.cache_data(ttl=get_settings().dashboard_cache_ttl_seconds, show_spinner="Computing KPIs…")
 def overview_tiles(start: str, end: str, compare: bool) -> list[Tile]:
     return overview(store(), _period(start, end), compare)

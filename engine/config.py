@@ -48,9 +48,6 @@ class Settings(BaseSettings):
     dashboard_cache_ttl_seconds: int = Field(
         60, description="How long the dashboard caches query results."
     )
-    api_url: str = Field(
-        "", description="Base URL of the hub's HTTP API, shown in docs and the dashboard."
-    )
     worker_poll_seconds: float = Field(2.0, description="How often an idle worker looks for work.")
     log_level: str = Field("INFO", description="Log level of every process.")
     sync_max_attempts: int = Field(5, description="Attempts per sync job before it fails.")
