@@ -155,3 +155,16 @@ def mask_url(url: str) -> str:
 def get_settings() -> Settings:
     """Process-wide settings; tests call `get_settings.cache_clear()` after changing env."""
     return Settings()
+
+
+def settings_markdown() -> str:
+    """The README's configuration table, generated so it cannot drift from the code."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, info in Settings.model_fields.items():
+        default = info.default
+        shown = "(empty)" if default in (None, "") else f"`{default}`"
+        lines.append(f"| `HUB_{name.upper()}` | {shown} | {info.description} |")
+    lines.append(
+        "| `HUB_CONFIG_FILE` | `hub.toml` | Where the optional TOML configuration is read from. |"
+    )
+    return "\n".join(lines)
