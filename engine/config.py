@@ -61,6 +61,20 @@ class Settings(BaseSettings):
         3, description="Consecutive failed jobs after which a target pauses itself."
     )
     sync_history_days: int = Field(90, description="Days of sync jobs and conflicts kept.")
+    signup_event: str = Field("Signed Up", description="Event that marks a signup.")
+    activation_event: str = Field(
+        "First Sync Completed", description="Event that marks activation (within 14 days)."
+    )
+    feature_events: str = Field(
+        "",
+        description="Comma-separated feature events for adoption; empty: every tracked event "
+        "except the signup event and `Signed In`.",
+    )
+    ingest_key: SecretStr | None = Field(
+        None,
+        description="Comma-separated write keys accepted by the ingestion endpoints "
+        "(`POST /v1/*`, HTTP Basic user name).",
+    )
     github_api_url: str = Field("https://api.github.com", description="GitHub REST API base URL.")
     github_token: SecretStr | None = Field(None, description="GitHub token (contents, PRs).")
     github_webhook_secret: SecretStr | None = Field(
@@ -114,6 +128,16 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml = TomlConfigSettingsSource(settings_cls, toml_file=_toml_path())
         return (init_settings, env_settings, toml)
+
+    @property
+    def feature_event_list(self) -> list[str]:
+        return [e.strip() for e in self.feature_events.split(",") if e.strip()]
+
+    @property
+    def ingest_keys(self) -> list[str]:
+        if self.ingest_key is None:
+            return []
+        return [k.strip() for k in self.ingest_key.get_secret_value().split(",") if k.strip()]
 
     @property
     def tz(self) -> ZoneInfo:

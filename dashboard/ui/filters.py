@@ -68,10 +68,15 @@ def sidebar_filters() -> Filters:
             st.error(str(exc))
             period = preset_period(DEFAULT_PRESET, tz)
         st.caption(f"Timezone: **{settings().timezone}** · {period.first_day} → {period.last_day}")
-    params = {"range": preset, "compare": "1" if compare else "0"}
+    # Update only the sidebar's own keys: pages keep theirs (funnel steps, selected target…).
+    st.query_params["range"] = preset
+    st.query_params["compare"] = "1" if compare else "0"
     if preset == "custom":
-        params |= {"from": str(first), "to": str(last)}
-    st.query_params.from_dict(params)
+        st.query_params["from"], st.query_params["to"] = str(first), str(last)
+    else:
+        for key in ("from", "to"):
+            if key in st.query_params:
+                del st.query_params[key]
     return Filters(
         preset, str(period.first_day), period.start.isoformat(), period.end.isoformat(), compare
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dashboard.navigation import all_pages
+from dashboard.navigation import OVERVIEW, all_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -106,17 +106,20 @@ def test_every_page_renders_without_errors(running_hub: str) -> None:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 2200})
         for spec in all_pages():
-            page.goto(f"{running_hub}/{spec.url_path}")
+            path = "" if spec is OVERVIEW else spec.url_path  # the default page lives at /
+            page.goto(f"{running_hub}/{path}")
             page.wait_for_selector(
                 '[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000
             )
             page.wait_for_selector("h1", timeout=30_000)
             assert page.locator('[data-testid="stException"]').count() == 0, spec.title
+            assert page.get_by_text("Page not found").count() == 0, spec.url_path
             assert spec.title in page.locator("h1").first.inner_text()
             if spec.url_path == "overview":
                 assert page.locator('[data-testid="stMetric"]').count() > 0
             shot = SHOTS / f"{spec.url_path}.png"
             page.screenshot(path=str(shot), full_page=True)
             if spec.url_path == "overview":
+                (ROOT / "docs" / "screenshots").mkdir(parents=True, exist_ok=True)
                 shutil.copy(shot, ROOT / "docs" / "screenshots" / "overview.png")
         browser.close()
