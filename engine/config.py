@@ -175,10 +175,18 @@ def mask_url(url: str) -> str:
         return "<unparseable URL>"
 
 
-@lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Process-wide settings; tests call `get_settings.cache_clear()` after changing env."""
+    """Process-wide settings, read again only when a `HUB_*` environment variable changed."""
+    key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("HUB_")))
+    return _settings_for(key)
+
+
+@lru_cache(maxsize=4)
+def _settings_for(_env: tuple[tuple[str, str], ...]) -> Settings:
     return Settings()
+
+
+get_settings.cache_clear = _settings_for.cache_clear  # type: ignore[attr-defined]
 
 
 def settings_markdown() -> str:
