@@ -52,5 +52,7 @@ def kpi_tile(tile: Tile, currency: str) -> None:
 def _delta_text(delta: float, unit: str, currency: str) -> str:
     if unit == "ratio":
         return format_value(delta, "percent_points")
+    if unit == "score":  # already signed
+        return format_value(delta, unit, currency)
     text = format_value(abs(delta), unit, currency)
     return ("-" if delta < 0 else "+") + text
