@@ -73,7 +73,7 @@ def dau_tile(store: Store, period: Period, compare: bool) -> KpiReading:
 
 @register(
     KpiDefinition(
-        "product.signups", "Signups", "count", kpis.DEFINITIONS["signups"], SECTION, order=11
+        "product.signups", "Signups", "users", kpis.DEFINITIONS["signups"], SECTION, order=11
     )
 )
 def signups_tile(store: Store, period: Period, compare: bool) -> KpiReading:
