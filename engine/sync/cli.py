@@ -134,6 +134,14 @@ def register(app: typer.Typer) -> None:
         if wait:
             raise typer.Exit(EXIT_BY_STATUS.get(job["status"], 1))
 
+    @sync.command("cancel")
+    def sync_cancel(job_id: int) -> None:
+        """Cancel a queued or running job (a running attempt finishes, its result is dropped)."""
+        from engine.sync.jobs import cancel
+
+        job = cancel(_store(), job_id)
+        out.print(f"Job {job.id} cancelled")
+
     @sync.command("status")
     def sync_status(
         name: Annotated[str | None, typer.Argument()] = None, as_json: JSON_OPT = False

@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -125,6 +126,36 @@ def _text(read: ReadResult, known_text: str | None) -> str | None:
     if read.content is not None:
         return read.content.decode("utf-8", errors="replace")
     return known_text if read.exists else None
+
+
+class LeaseKeeper:
+    """Extends this worker's lease while an attempt runs, so a slow sync is not taken over.
+
+    A worker that dies stops extending, and its lease lapses as designed.
+    """
+
+    def __init__(self, store: Store, job_id: int, worker_id: str, lease_seconds: int) -> None:
+        self.store, self.job_id, self.worker_id = store, job_id, worker_id
+        self.lease_seconds = lease_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name=f"lease-{job_id}")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        from engine.sync.jobs import extend_lease
+
+        while not self._stop.wait(max(1.0, self.lease_seconds / 3)):
+            try:
+                if not extend_lease(self.store, self.job_id, self.worker_id, self.lease_seconds):
+                    return  # cancelled or taken over: the commit will notice and abandon
+            except Exception:  # the store is briefly unreachable: try again next tick
+                log.warning("could not extend the lease of sync job %s", self.job_id)
 
 
 class SyncFailure(Exception):
@@ -356,7 +387,9 @@ def run_claimed_job(
         s.expunge(target)
 
     conns: Connectors | None = None
+    keeper = LeaseKeeper(store, job_id, worker_id, settings.sync_lease_seconds)
     try:
+        keeper.start()
         conns = factory(target, settings)
 
         def record(result: MergeResult) -> None:
@@ -409,9 +442,10 @@ def run_claimed_job(
             None,
         )
     finally:
+        keeper.stop()
         if conns is not None:
             conns.close()
-    return _succeed(store, job_id, attempt_id, ctx, outcome)
+    return _succeed(store, job_id, attempt_id, ctx, outcome, worker_id)
 
 
 def _context(s: Any, job: SyncJob, target: SyncTarget) -> JobContext:
@@ -448,13 +482,15 @@ def _resolution_value(conflict: ConflictRecord) -> Any:
     return conflict.resolved_value
 
 
-def _succeed(store: Store, job_id: int, attempt_id: int, ctx: JobContext, out: Outcome) -> str:
+def _succeed(
+    store: Store, job_id: int, attempt_id: int, ctx: JobContext, out: Outcome, worker_id: str
+) -> str:
     now = utcnow()
     with store.session() as s:
         job = s.get(SyncJob, job_id)
         attempt = s.get(Attempt, attempt_id)
         assert job is not None and attempt is not None
-        if job.status != "running":  # cancelled, or taken over after our lease lapsed
+        if job.status != "running" or job.lease_owner != worker_id:  # cancelled or taken over
             attempt.status, attempt.finished_at = "abandoned", now
             attempt.message = f"job became {job.status} while this attempt ran"
             return job.status
@@ -628,7 +664,7 @@ def _fail(
         attempt.status, attempt.finished_at = "failed", now
         attempt.origin, attempt.type, attempt.retryable = origin, type_, retryable
         attempt.message, attempt.violations = message, violations or None
-        if job.status != "running":
+        if job.status != "running" or job.lease_owner != attempt.worker:
             return job.status
         if service_down and origin in breaker.CONNECTORS:
             breaker.record_failure(s, origin, message)
