@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from engine.capabilities import PageSpec, pages
 
 OVERVIEW = PageSpec("overview.py", "Overview", "📊", "overview", "Launch control", order=0)
@@ -9,6 +11,11 @@ OVERVIEW = PageSpec("overview.py", "Overview", "📊", "overview", "Launch contr
 
 def all_pages() -> list[PageSpec]:
     return [OVERVIEW, *pages()]
+
+
+def missing_pages(root: Path) -> list[PageSpec]:
+    """Declared pages without a script (a test keeps this empty)."""
+    return [p for p in all_pages() if not (root / "pages" / p.file).is_file()]
 
 
 def sections() -> dict[str, list[PageSpec]]:

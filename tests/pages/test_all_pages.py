@@ -26,3 +26,11 @@ def test_every_page_renders_with_the_demo_company(sqlite_store: Store) -> None:
         assert_clean(at)
         badges = [m.value for m in at.markdown if "Demo data" in m.value]
         assert badges, f"{page} does not show the Demo data badge"
+
+
+def test_every_declared_page_has_a_script() -> None:
+    from pathlib import Path
+
+    from dashboard.navigation import missing_pages
+
+    assert missing_pages(Path(__file__).resolve().parents[2]) == []
