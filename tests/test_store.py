@@ -63,7 +63,8 @@ def test_migrations_run_up_from_empty(backend: str, tmp_path, request) -> None:
 
 def test_schema_behind_names_the_fix(sqlite_store: Store) -> None:
     with sqlite_store.engine.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = 'ffffdeadbeef'"))
+        conn.execute(text("DELETE FROM alembic_version"))  # one row per migration branch
+        conn.execute(text("INSERT INTO alembic_version VALUES ('ffffdeadbeef')"))
     ok, why = schema_status(sqlite_store)
     assert not ok and "newer than this code" in why
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-UNITS = {"ratio", "percent_points", "ms", "seconds", "count", "users", "money", "score"}
+UNITS = {"ratio", "percent_points", "ms", "seconds", "count", "users", "money", "score", "multiple"}
 
 
 def format_value(value: float | None, unit: str, currency: str = "USD") -> str:
@@ -28,6 +28,8 @@ def format_value(value: float | None, unit: str, currency: str = "USD") -> str:
         return f"{value:,.0f} users" if value >= 10 else f"{value:,.1f} users"
     if unit == "score":
         return f"{value:+.0f}"
+    if unit == "multiple":
+        return f"{value:.1f}×"
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
