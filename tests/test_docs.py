@@ -10,8 +10,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_readme_configuration_table_is_current() -> None:
     readme = (ROOT / "README.md").read_text()
-    block = re.search(r"<!-- settings-table:start -->\n(.*?)\n<!-- settings-table:end -->",
-                      readme, re.S)
+    block = re.search(
+        r"<!-- settings-table:start -->\n(.*?)\n<!-- settings-table:end -->", readme, re.S
+    )
     assert block, "README lost its settings table markers"
     assert block.group(1) == settings_markdown(), (
         "README configuration table is stale: paste engine.config.settings_markdown()"

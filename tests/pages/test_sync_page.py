@@ -11,8 +11,9 @@ def test_empty_state_says_how_to_add_a_target(store: Store) -> None:
 
 
 def test_targets_conflicts_and_sync_now(store: Store) -> None:
-    w = make_world(store, github_doc=document(component("auth")),
-                   drive_doc=document(component("auth")))
+    w = make_world(
+        store, github_doc=document(component("auth")), drive_doc=document(component("auth"))
+    )
     w.sync()
     w.edit_github(document(component("auth", version="2.0.0")))
     w.edit_drive(document(component("auth", version="3.0.0")))

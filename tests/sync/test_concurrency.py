@@ -22,8 +22,9 @@ def test_two_workers_never_double_run(store: Store, rounds: int) -> None:
     if store.is_sqlite:
         pytest.skip("production runs several workers on PostgreSQL only (one on SQLite)")
     worlds: dict[str, SyncWorld] = {
-        f"t{i}": make_world(store, github_doc=None, drive_doc=document(component(f"c{i}")),
-                            name=f"t{i}")
+        f"t{i}": make_world(
+            store, github_doc=None, drive_doc=document(component(f"c{i}")), name=f"t{i}"
+        )
         for i in range(TARGETS)
     }
     running: dict[str, str] = {}
@@ -59,8 +60,7 @@ def test_two_workers_never_double_run(store: Store, rounds: int) -> None:
         for t in worlds:
             enqueue(store, t, "manual")
             enqueue(store, t, "webhook")  # a duplicate trigger: same job
-        workers = [threading.Thread(target=work, args=(f"w{i}",), name=f"w{i}")
-                   for i in range(2)]
+        workers = [threading.Thread(target=work, args=(f"w{i}",), name=f"w{i}") for i in range(2)]
         for w in workers:
             w.start()
         for w in workers:
