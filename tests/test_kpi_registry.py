@@ -62,3 +62,7 @@ def test_overview_calls_each_registered_provider(store, monkeypatch) -> None:
     tiles = [t for t in registry.overview(store, period, True) if t.definition.key == "t"]
     assert tiles[0].reading.value == 3 and tiles[0].delta == 2
     assert seen == [period]
+
+
+def test_multiple_unit() -> None:
+    assert format_value(3.0, "multiple") == "3.00×"

@@ -71,7 +71,7 @@ def test_page_shows_kpis_movements_plans_and_comparison(store: Store) -> None:
     assert shown["Paying customers"] == "2"
     assert shown["Customer churn rate"] == "50.0 %"
     assert shown["CAC"] == "$300.00"
-    assert shown["LTV:CAC"] == "0.81"  # (244 / 2) ÷ 0.5 = 244 LTV; 244 ÷ 300
+    assert shown["LTV:CAC"] == "0.81×"  # (244 / 2) ÷ 0.5 = 244 LTV; 244 ÷ 300
     subheaders = [s.value for s in at.subheader]
     for title in (
         "MRR over time",
@@ -115,4 +115,4 @@ def test_overview_tiles_with_and_without_data(store: Store) -> None:
     assert shown["MRR"] == "$244.00"
     assert shown["Net new MRR"] == "-$6.00"  # +44 new − 50 churn
     assert shown["Customer churn (monthly)"] == "53.6 %"  # 1 of 2, × 30 ÷ 28 days
-    assert shown["LTV:CAC"] == "0.81"
+    assert shown["LTV:CAC"] == "0.81×"
