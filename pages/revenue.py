@@ -88,7 +88,7 @@ RATES = (
 UNIT_ECONOMICS = (
     ("ltv", "LTV", "money", True),
     ("cac", "CAC", "money", False),
-    ("ltv_to_cac", "LTV:CAC", "count", True),
+    ("ltv_to_cac", "LTV:CAC", "multiple", True),
     ("cac_payback_months", "CAC payback (months)", "count", False),
 )
 HELP = {
