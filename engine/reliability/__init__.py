@@ -1,0 +1,1 @@
+"""Reliability: uptime probes, request logs and the KPIs measured from them (issue 6)."""
