@@ -212,23 +212,24 @@ def up(
     """Everything on one machine: migrate, demo data if empty, dashboard + API + worker."""
     store = get_store()
     store.ping()
-    upgrade(store)
-    if demo and _store_is_empty():
-        err.print("Store is empty: loading the demo company (remove it with `hub demo --clear`)")
-        _load_demo("S", 42)
     hub = [sys.executable, "-m", "engine.cli"]
-    children = {
-        "api": subprocess.Popen([*hub, "api", "--host", host, "--port", str(api_port)]),
-        "worker": subprocess.Popen([*hub, "worker"]),
-        "dashboard": subprocess.Popen(_dashboard_command(host, port), cwd=PROJECT_ROOT),
-    }
-    err.print(
-        f"Hub is up: dashboard http://{host}:{port}  API http://{host}:{api_port}  "
-        "(Ctrl-C stops everything)"
-    )
+    children: dict[str, subprocess.Popen[bytes]] = {}
     signal.signal(signal.SIGTERM, _interrupt)
     code = 0
     try:
+        # Streamlit takes seconds to boot: start it while the schema and demo are prepared
+        # (a page opened meanwhile says the store is not ready yet, then recovers).
+        children["dashboard"] = subprocess.Popen(_dashboard_command(host, port), cwd=PROJECT_ROOT)
+        upgrade(store)
+        if demo and _store_is_empty():
+            err.print("Store is empty: loading the demo company (remove it: `hub demo --clear`)")
+            _load_demo("S", 42)
+        children["api"] = subprocess.Popen([*hub, "api", "--host", host, "--port", str(api_port)])
+        children["worker"] = subprocess.Popen([*hub, "worker"])
+        err.print(
+            f"Hub is up: dashboard http://{host}:{port}  API http://{host}:{api_port}  "
+            "(Ctrl-C stops everything)"
+        )
         while True:
             for name, proc in children.items():
                 if proc.poll() is not None:
