@@ -241,6 +241,7 @@ def links(
     github_ref: str | None,
     drive_revision: str | None,
     settings: Settings,
+    github_commit: str | None = None,
 ) -> dict[str, str]:
     """Where to see this version: the GitHub blob, the file's commits, the Drive revision."""
     api = settings.github_api_url.rstrip("/")
@@ -252,6 +253,8 @@ def links(
         "github_commits": f"{web}/{repo_path}/commits/{quote(branch)}/{file_path}",
         "drive_file": f"https://drive.google.com/file/d/{quote(drive_file_id)}/view",
     }
+    if github_commit:
+        out["github_commit"] = f"{web}/{repo_path}/commit/{quote(github_commit)}"
     if github_ref:
         out["github_blob"] = f"{api}/repos/{repo_path}/git/blobs/{quote(github_ref)}"
     if drive_revision:
@@ -333,6 +336,7 @@ def _version(
             snap.github_ref,
             snap.drive_revision,
             settings,
+            snap.github_commit,
         ),
         changes=diff.summary() if diff is not None else None,
         counts=diff.counts() if diff is not None else None,

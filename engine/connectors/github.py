@@ -134,6 +134,7 @@ class GitHubConnector(Connector):
         self.rate_limit_remaining: int | None = None
         self.rate_limit_reset: float | None = None
         self.pull_request: PullRequest | None = None
+        self.last_commit_sha: str | None = None
 
     # ------------------------------------------------------------------ public API
 
@@ -361,6 +362,7 @@ class GitHubConnector(Connector):
                 "GitHub's commit response had no blob sha", origin="github"
             ) from None
         commit = data.get("commit") or {}
+        self.last_commit_sha = commit.get("sha")  # where the change is visible on GitHub
         modified_at = parse_timestamp(
             (commit.get("committer") or {}).get("date") or (commit.get("author") or {}).get("date")
         )

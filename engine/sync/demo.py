@@ -213,6 +213,7 @@ def _snapshot(
             document=text,
             sha256=hashlib.sha256(text.encode()).hexdigest(),
             github_ref=f"{rng.getrandbits(160):040x}",
+            github_commit=f"{rng.getrandbits(160):040x}",
             drive_revision=f"0B{rng.getrandbits(64):x}",
             created_at=at,
         )

@@ -87,6 +87,8 @@ class Snapshot(Base):
     document: Mapped[str] = mapped_column(Text)  # canonical JSON
     sha256: Mapped[str] = mapped_column(String(64))
     github_ref: Mapped[str | None] = mapped_column(String(100), nullable=True)  # blob sha
+    # The commit this sync made on GitHub (None when it did not write there).
+    github_commit: Mapped[str | None] = mapped_column(String(100), nullable=True)
     drive_revision: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
 

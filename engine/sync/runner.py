@@ -181,6 +181,7 @@ class Outcome:
     wrote_github: bool = False
     wrote_drive: bool = False
     pull_request_url: str | None = None
+    github_commit: str | None = None
     timings: dict[str, float] = field(default_factory=lambda: {"fetch": 0, "merge": 0, "write": 0})
 
 
@@ -338,6 +339,8 @@ def sync_documents(
         outcome.result = result
         outcome.github_marker, outcome.drive_marker = gh_marker, dr_marker
         outcome.github_text, outcome.drive_text = gh_text, dr_text
+        if outcome.wrote_github:
+            outcome.github_commit = getattr(conns.github, "last_commit_sha", None)
         pr = getattr(conns.github, "pull_request", None)
         outcome.pull_request_url = getattr(pr, "html_url", None) or getattr(pr, "url", None)
         return outcome
@@ -531,6 +534,7 @@ def _succeed(
                         document=base_text,
                         sha256=digest,
                         github_ref=out.github_marker.sha if out.github_marker else None,
+                        github_commit=out.github_commit,
                         drive_revision=out.drive_marker.head_revision_id
                         if out.drive_marker
                         else None,

@@ -230,3 +230,15 @@ def test_conflict_records_never_lose_a_value(world_factory) -> None:
     assert record.path == "/components/auth" and record.deleted_on == "github"
     assert record.ai_studio["version"] == "5.0.0"
     assert [c["id"] for c in w.github_doc()["components"]] == ["auth"]
+
+
+def test_snapshot_records_the_commit_the_sync_made(world_factory) -> None:
+    from engine.architecture.history import versions
+
+    w = world_factory(github_doc=None, drive_doc=document(component("auth")))
+    assert w.sync()["status"] == "succeeded"
+    with w.store.session() as s:
+        snap = s.scalars(select(Snapshot)).one()
+    assert snap.github_commit == w.github.branch_head()
+    (version,) = versions(w.store, "arch")
+    assert version.links["github_commit"].endswith(f"/commit/{snap.github_commit}")
