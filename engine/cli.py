@@ -217,13 +217,13 @@ def up(
     signal.signal(signal.SIGTERM, _interrupt)
     code = 0
     try:
-        # Streamlit takes seconds to boot: start it while the schema and demo are prepared
-        # (a page opened meanwhile says the store is not ready yet, then recovers).
-        children["dashboard"] = subprocess.Popen(_dashboard_command(host, port), cwd=PROJECT_ROOT)
+        # The dashboard starts once the store is ready, so its first (cached) answers are
+        # never from a half-loaded demo; it boots slowest, so it starts first.
         upgrade(store)
         if demo and _store_is_empty():
             err.print("Store is empty: loading the demo company (remove it: `hub demo --clear`)")
             _load_demo("S", 42)
+        children["dashboard"] = subprocess.Popen(_dashboard_command(host, port), cwd=PROJECT_ROOT)
         children["api"] = subprocess.Popen([*hub, "api", "--host", host, "--port", str(api_port)])
         children["worker"] = subprocess.Popen([*hub, "worker"])
         err.print(
