@@ -4,13 +4,15 @@ from itertools import groupby
 
 import streamlit as st
 
-from dashboard.queries import overview_tiles
+from dashboard.queries import overview_tiles, rollback_reasons
 from dashboard.ui.common import page_header, settings
 from dashboard.ui.state import filters
 from dashboard.ui.tiles import kpi_tile
 
 page_header("Overview", "Every KPI the founders watch, against the plan's targets.")
 f = filters()
+if reasons := rollback_reasons():
+    st.error("**Rollback recommended**: " + "; ".join(reasons), icon="🚨")
 tiles = overview_tiles(f.start, f.end, f.compare)
 if not tiles:
     st.info(

@@ -1,0 +1,84 @@
+"""Incidents: what broke, how bad, its timeline, and deploy markers."""
+
+from datetime import datetime
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.ui.common import page_header, store
+from dashboard.ui.tables import table_with_download
+from engine.launch import incidents
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def all_incidents() -> list[dict]:
+    return incidents.list_incidents(store())
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def annotations() -> list[dict]:
+    return incidents.list_annotations(store())
+
+
+page_header(
+    "Incidents", "Every incident with its severity and timeline, and the deploys around it."
+)
+rows = all_incidents()
+marks = annotations()
+if not rows and not marks:
+    st.info(
+        "No incidents or deploy markers yet. Open an incident with "
+        "`hub incident open TITLE --severity SEV2`, add notes with `hub incident note ID TEXT`, "
+        "and record deploys with `hub annotate 'deploy v1.2'` or POST /v1/annotations."
+    )
+    st.stop()
+
+open_rows = [r for r in rows if r["status"] == "open"]
+cols = st.columns(3)
+cols[0].metric("Open incidents", len(open_rows) if rows else "—")
+cols[1].metric("Open SEV1", sum(r["severity"] == "SEV1" for r in open_rows) if rows else "—")
+cols[2].metric("Incidents recorded", len(rows) if rows else "—")
+
+st.subheader("Incidents")
+if rows:
+    frame = pd.DataFrame(
+        [
+            {
+                "#": r["id"],
+                "severity": r["severity"],
+                "title": r["title"],
+                "category": r["category"] or "",
+                "status": r["status"],
+                "started (UTC)": r["started_at"][:16],
+                "resolved (UTC)": (r["resolved_at"] or "")[:16],
+            }
+            for r in rows
+        ]
+    )
+    table_with_download(frame, "incidents.csv")
+    for r in rows:
+        label = f"#{r['id']} {r['severity']} · {r['title']} ({r['status']})"
+        with st.expander(label, expanded=r["status"] == "open"):
+            for n in r.get("notes", []):
+                when = datetime.fromisoformat(n["at"]).strftime("%Y-%m-%d %H:%M")
+                who = f" — {n['author']}" if n["author"] else ""
+                st.markdown(f"- **{when} UTC** {n['text']}{who}")
+else:
+    st.caption("No incidents recorded.")
+
+st.subheader("Deploys and other markers")
+if marks:
+    frame = pd.DataFrame(
+        [
+            {
+                "at (UTC)": m["at"][:16],
+                "kind": m["kind"],
+                "text": m["text"],
+                "service": m["service"],
+            }
+            for m in marks
+        ]
+    )
+    table_with_download(frame, "annotations.csv")
+else:
+    st.caption("No markers yet: `hub annotate 'deploy v1.2'` or POST /v1/annotations.")

@@ -1,0 +1,147 @@
+"""Launch: checklist by phase, live success and rollback criteria, and the go/no-go."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.ui.common import page_header, store
+from dashboard.ui.tables import table_with_download
+from engine.launch import control
+
+RESULT = {True: "✅ pass", False: "❌ fail", None: "⏳ pending"}
+
+
+@st.cache_data(ttl=30, show_spinner="Evaluating launch criteria…")
+def status() -> dict:
+    return control.launch_status(store(), details=True)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def items() -> list[dict]:
+    return control.checklist(store())
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def decisions() -> list[dict]:
+    return control.list_decisions(store())
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def report_html() -> str:
+    return control.launch_report_html(store())
+
+
+def _value(v: object) -> str:
+    return "—" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v)
+
+
+page_header("Launch", "Is the launch on track: the plan's checklist and criteria, evaluated live.")
+s = status()
+if s["decision_suggested"] == "rollback":
+    st.error("**Rollback recommended**: " + "; ".join(s["reasons"]))
+elif s["decision_suggested"] == "no_go":
+    st.warning("**Suggested: NO-GO** — " + "; ".join(s["reasons"]))
+else:
+    st.success("**Suggested: GO** — every measurable criterion passes, nothing overdue.")
+st.caption(f"Launch time {s['launch_at'][:16]} UTC · evaluated {s['evaluated_at'][:19]} UTC")
+
+st.subheader("Success criteria")
+success = pd.DataFrame(
+    [
+        {
+            "criterion": r["name"],
+            "value": _value(r["value"]),
+            "threshold": f"{r['op']} {_value(r['threshold'])}",
+            "result": RESULT[r["passed"]],
+            "from": r["source"],
+        }
+        for r in s["success_details"]
+    ]
+)
+table_with_download(success, "launch-success-criteria.csv")
+
+st.subheader("Rollback criteria")
+rollback = pd.DataFrame(
+    [
+        {
+            "criterion": r["name"],
+            "value": _value(r["value"]),
+            "threshold": f"{r['op']} {_value(r['threshold'])}",
+            "met": "🔴 met" if r["met"] else "no",
+            "from": r["source"],
+        }
+        for r in s["rollback_details"]
+    ]
+)
+table_with_download(rollback, "launch-rollback-criteria.csv")
+
+st.subheader("Checklist")
+progress = s["checklist"]
+st.progress(
+    progress["done"] / progress["total"] if progress["total"] else 0.0,
+    text=f"{progress['done']} of {progress['total']} done",
+)
+rows = items()
+for phase, counts in progress["by_phase"].items():
+    phase_rows = [i for i in rows if i["phase"] == phase]
+    overdue = sum(i["overdue"] for i in phase_rows)
+    label = f"{phase} — {counts['done']}/{counts['total']} done" + (
+        f" · {overdue} overdue" if overdue else ""
+    )
+    with st.expander(label):
+        frame = pd.DataFrame(
+            [
+                {
+                    "key": i["key"],
+                    "section": i["section"],
+                    "item": i["text"],
+                    "status": i["status"],
+                    "owner": i["owner"],
+                    "due (UTC)": i["due_at"].strftime("%Y-%m-%d %H:%M"),
+                    "live evidence": ""
+                    if i["live_ok"] is None
+                    else ("✅ " if i["live_ok"] else "❌ ") + i["live_evidence"],
+                    "evidence": i["evidence"],
+                }
+                for i in phase_rows
+            ]
+        )
+        table_with_download(frame, f"checklist-{phase_rows[0]['key'].split('.')[0]}.csv")
+st.caption("Edit items with `hub launch item KEY --status done --owner NAME --evidence URL`.")
+
+st.subheader("Go / no-go")
+with st.form("decide"):
+    cols = st.columns(3)
+    choice = cols[0].selectbox("Decision", ["go", "no_go", "rollback"])
+    who = cols[1].text_input("Decided by")
+    note = cols[2].text_input("Note")
+    if st.form_submit_button("Record decision"):
+        if not who.strip():
+            st.error("Say who decides.")
+        else:
+            control.record_decision(store(), choice, who, note=note)
+            status.clear()
+            decisions.clear()
+            st.success(f"Decision {choice.upper()} recorded with a snapshot of every criterion.")
+past = decisions()
+if past:
+    frame = pd.DataFrame(
+        [
+            {
+                "at (UTC)": d["decided_at"][:16],
+                "decision": d["decision"].upper(),
+                "by": d["decided_by"],
+                "suggested then": d["snapshot"]["decision_suggested"].upper(),
+                "note": d["note"],
+            }
+            for d in past
+        ]
+    )
+    table_with_download(frame, "launch-decisions.csv")
+else:
+    st.caption("No decision recorded yet.")
+st.download_button(
+    "⬇️ Launch report (HTML, printable)",
+    report_html(),
+    file_name="launch-report.html",
+    mime="text/html",
+)
