@@ -26,3 +26,14 @@ def test_a_stale_schema_shows_the_fix_not_a_traceback(sqlite_store: Store) -> No
     at = open_page("overview.py")
     assert not at.exception
     assert "hub init" in at.error[0].value
+
+
+def test_rollback_banner_appears_when_a_rollback_criterion_is_met(store: Store) -> None:
+    from engine.launch.incidents import open_incident
+
+    at = open_page("overview.py")
+    assert not [e for e in at.error if "Rollback recommended" in e.value]
+    open_incident(store, "Customer data exposed", "SEV1", category="security_breach")
+    at = open_page("overview.py")
+    (banner,) = [e for e in at.error if "Rollback recommended" in e.value]
+    assert "security" in banner.value.lower()
