@@ -27,10 +27,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine.store.base import Base, UtcDateTime
+from engine.store.base import Base, BigId, UtcDateTime
 
 ID_LEN = 200
-BigId = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER only
 
 
 class ProductEvent(Base):

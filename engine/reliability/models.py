@@ -30,11 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine.store.base import Base, UtcDateTime, utcnow
-
-# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL needs BIGINT at 10M+ rows.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
-BATCH_FK = "import_batches.id"
+from engine.store.base import BATCH_FK, Base, BigId, UtcDateTime, utcnow
 
 
 class Probe(Base):

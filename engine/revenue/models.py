@@ -15,7 +15,6 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
-    Integer,
     SmallInteger,
     String,
     Text,
@@ -23,11 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine.store.base import Base, UtcDateTime, utcnow
-
-# SQLite only autoincrements an INTEGER PRIMARY KEY.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
-BATCH_FK = "import_batches.id"
+from engine.store.base import BATCH_FK, Base, BigId, UtcDateTime, utcnow
 
 
 class StripeEvent(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -46,6 +46,12 @@ class UtcDateTime(TypeDecorator[datetime]):
         if isinstance(value, str):  # raw SQLite text from a textual query
             value = datetime.fromisoformat(value)
         return value.replace(tzinfo=UTC)
+
+
+# Row ids of large tables: SQLite only auto-increments an INTEGER PRIMARY KEY, PostgreSQL
+# needs BIGINT past two billion rows.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+BATCH_FK = "import_batches.id"  # every ingested row points at its import batch
 
 
 def utcnow() -> datetime:
