@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -224,8 +225,12 @@ def up(
             err.print("Store is empty: loading the demo company (remove it: `hub demo --clear`)")
             _load_demo("S", 42)
         children["dashboard"] = subprocess.Popen(_dashboard_command(host, port), cwd=PROJECT_ROOT)
-        children["api"] = subprocess.Popen([*hub, "api", "--host", host, "--port", str(api_port)])
-        children["worker"] = subprocess.Popen([*hub, "worker"])
+        # On a small machine the page a person waits for goes first: the API and the worker
+        # run at a lower CPU priority (they still get every idle cycle).
+        children["api"] = subprocess.Popen(
+            [*hub, "api", "--host", host, "--port", str(api_port)], preexec_fn=_background
+        )
+        children["worker"] = subprocess.Popen([*hub, "worker"], preexec_fn=_background)
         err.print(
             f"Hub is up: dashboard http://{host}:{port}  API http://{host}:{api_port}  "
             "(Ctrl-C stops everything)"
@@ -242,6 +247,10 @@ def up(
     finally:
         _stop(children.values())
     raise typer.Exit(code)
+
+
+def _background() -> None:
+    os.nice(10)
 
 
 def _interrupt(*_: object) -> None:
