@@ -600,18 +600,7 @@ def uptime_tile(store: Store, period: Period, compare: bool) -> KpiReading:
     )
 )
 def error_rate_tile(store: Store, period: Period, compare: bool) -> KpiReading:
-    if not has_requests(store):
-        return KpiReading.missing(NO_REQUESTS)
-    stats = request_stats(store, period.start, period.end)
-    if stats.error_rate is None:
-        return KpiReading.missing("no requests logged in this period")
-    previous = None
-    if compare:
-        before = period.previous()
-        previous = request_stats(store, before.start, before.end).error_rate
-    days = _daily_requests(store, day_windows(period))
-    series = [(d, r.error_rate) for d, r in sorted(days.items()) if r.error_rate is not None]
-    return KpiReading(stats.error_rate, previous, series)
+    return _request_tile(store, period, compare, "error_rate")
 
 
 @register(
@@ -627,18 +616,25 @@ def error_rate_tile(store: Store, period: Period, compare: bool) -> KpiReading:
     )
 )
 def latency_tile(store: Store, period: Period, compare: bool) -> KpiReading:
+    return _request_tile(store, period, compare, "p95")
+
+
+def _request_tile(store: Store, period: Period, compare: bool, field: str) -> KpiReading:
+    """A tile reading one field of the request statistics (error rate, p95)."""
     if not has_requests(store):
         return KpiReading.missing(NO_REQUESTS)
-    stats = request_stats(store, period.start, period.end)
-    if stats.p95 is None:
+    value = getattr(request_stats(store, period.start, period.end), field)
+    if value is None:
         return KpiReading.missing("no requests logged in this period")
     previous = None
     if compare:
         before = period.previous()
-        previous = request_stats(store, before.start, before.end).p95
+        previous = getattr(request_stats(store, before.start, before.end), field)
     days = _daily_requests(store, day_windows(period))
-    series = [(d, r.p95) for d, r in sorted(days.items()) if r.p95 is not None]
-    return KpiReading(stats.p95, previous, series)
+    series = [
+        (d, getattr(r, field)) for d, r in sorted(days.items()) if getattr(r, field) is not None
+    ]
+    return KpiReading(value, previous, series)
 
 
 def status_timeline(store: Store, period: Period, *, now: datetime | None = None) -> dict[str, Any]:
