@@ -117,6 +117,7 @@ def test_every_page_renders_without_errors(running_hub: str) -> None:
             assert spec.title in page.locator("h1").first.inner_text()
             if spec.url_path == "overview":
                 assert page.locator('[data-testid="stMetric"]').count() > 0
+            page.wait_for_timeout(1000)  # let charts (sparklines, plotly) finish drawing
             shot = SHOTS / f"{spec.url_path}.png"
             page.screenshot(path=str(shot), full_page=True)
             if spec.url_path == "overview":
