@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Literal
 
+import httpx
+
 Origin = Literal["github", "drive"]
 
 #: Longest piece of a server-supplied message copied into an error, so a chatty or hostile
@@ -312,8 +314,20 @@ class Connector(ABC):
     def describe(self) -> str:
         """Where the document lives, for logs and messages (never contains credentials)."""
 
-    def close(self) -> None:  # noqa: B027 - optional hook, most connectors need it
+    _client: httpx.Client
+    _own_client: bool = False
+
+    def _use_client(self, client: httpx.Client | None, timeout: float) -> None:
+        """Use the given client (tests, shared pools) or make one this connector owns."""
+        self._own_client = client is None
+        self._client = client or httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), follow_redirects=True
+        )
+
+    def close(self) -> None:
         """Release the HTTP client if the connector created it."""
+        if self._own_client:
+            self._client.close()
 
     def __enter__(self) -> Connector:
         return self

@@ -104,10 +104,7 @@ class DriveConnector(Connector):
         self.api_url = (api_url or DEFAULT_API_URL).rstrip("/")
         self.file_id = file_id
         self._tokens = tokens
-        self._own_client = client is None
-        self._client = client or httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), follow_redirects=True
-        )
+        self._use_client(client, timeout)
         #: Name of the file as Drive reported it on the last metadata read.
         self.file_name: str | None = None
 
@@ -115,10 +112,6 @@ class DriveConnector(Connector):
 
     def describe(self) -> str:
         return f"drive:{self.file_id}"
-
-    def close(self) -> None:
-        if self._own_client:
-            self._client.close()
 
     def read(self, previous: VersionMarker | None = None) -> ReadResult:
         """Read metadata; download only when ``version`` moved since ``previous``."""

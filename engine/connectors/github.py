@@ -127,10 +127,7 @@ class GitHubConnector(Connector):
         self.target_name = target_name
         self.sync_branch = sync_branch_name(target_name)
         self._clock = clock
-        self._own_client = client is None
-        self._client = client or httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), follow_redirects=True
-        )
+        self._use_client(client, timeout)
         self.rate_limit_remaining: int | None = None
         self.rate_limit_reset: float | None = None
         self.pull_request: PullRequest | None = None
@@ -140,10 +137,6 @@ class GitHubConnector(Connector):
 
     def describe(self) -> str:
         return f"github:{self.owner}/{self.repo}/{self.path}@{self.branch}"
-
-    def close(self) -> None:
-        if self._own_client:
-            self._client.close()
 
     def read(self, previous: VersionMarker | None = None) -> ReadResult:
         """Read the file from the branch that currently *is* the GitHub side."""
