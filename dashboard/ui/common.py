@@ -15,10 +15,6 @@ def settings() -> Settings:
     return get_settings()
 
 
-def ttl() -> int:
-    return settings().dashboard_cache_ttl_seconds
-
-
 @st.cache_resource
 def _checked_store() -> tuple[Store, bool, str]:
     store = get_store()
