@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from engine.access.principal import SYSTEM
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -27,7 +29,11 @@ def main() -> None:
     parser.add_argument("--scale", default="M")
     args = parser.parse_args()
     os.environ["HUB_HOME"] = tempfile.mkdtemp()
+    import streamlit as st
     from streamlit.testing.v1 import AppTest
+
+    # The dashboard signs in the local admin only when bound to loopback (docs/access.md).
+    st.config.set_option("server.address", "127.0.0.1")
 
     from engine import demo
     from engine.store import get_store
@@ -36,7 +42,7 @@ def main() -> None:
     store = get_store()
     upgrade(store)
     started = time.perf_counter()
-    rows = demo.load(store, demo.make_spec(args.scale, 42))
+    rows = demo.load(store, SYSTEM, demo.make_spec(args.scale, 42))
     print(f"demo scale {args.scale} loaded in {time.perf_counter() - started:.1f} s: {rows}")
     at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120)
     started = time.perf_counter()

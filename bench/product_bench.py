@@ -55,9 +55,10 @@ IMPORT_CHILD = """
 import sys, time
 from engine.store import Store
 from engine.product.ingest import import_events_file
+from engine.access.principal import SYSTEM  # noqa: E402
 store = Store(sys.argv[1])
 t = time.perf_counter()
-r = import_events_file(store, sys.argv[2])
+r = import_events_file(store, SYSTEM, sys.argv[2])
 print(r.new, r.duplicates, time.perf_counter() - t)
 """
 

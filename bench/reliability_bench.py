@@ -38,6 +38,7 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from engine.access.principal import SYSTEM  # noqa: E402
 from engine.periods import Period  # noqa: E402
 from engine.reliability.ingest import (  # noqa: E402
     ProbeRecord,
@@ -120,15 +121,24 @@ def bench_store(store: Store, args: argparse.Namespace, requests_file: Path) -> 
     upgrade(store)
     out: dict[str, float] = {}
     for t in range(args.targets):
-        add_probe(store, f"target-{t:02d}", f"http://127.0.0.1:9/t{t}", critical=t < 5, paused=True)
+        add_probe(
+            store,
+            SYSTEM,
+            f"target-{t:02d}",
+            f"http://127.0.0.1:9/t{t}",
+            critical=t < 5,
+            paused=True,
+        )
     count = args.targets * args.days * 1440
     started = time.perf_counter()
-    report = import_probe_records(store, probe_records(args.targets, args.days), source="api")
+    report = import_probe_records(
+        store, SYSTEM, probe_records(args.targets, args.days), source="api"
+    )
     elapsed = time.perf_counter() - started
     out["probe results"] = report.new
     out["probe import rows/s"] = count / elapsed
     started = time.perf_counter()
-    report = import_requests_file(store, requests_file)
+    report = import_requests_file(store, SYSTEM, requests_file)
     elapsed = time.perf_counter() - started
     out["request rows"] = report.new
     out["request import rows/s"] = report.new / elapsed
@@ -223,7 +233,7 @@ def bench_prober(seconds: float, targets: int = 500) -> dict[str, float]:
         store = Store(f"sqlite:///{tmp}/prober.db")
         upgrade(store)
         for t in range(targets):
-            add_probe(store, f"p{t:03d}", f"http://127.0.0.1:{port}/t{t}", interval="30s")
+            add_probe(store, SYSTEM, f"p{t:03d}", f"http://127.0.0.1:{port}/t{t}", interval="30s")
         prober = Prober(store, concurrency=200)
         stop = threading.Event()
         thread = threading.Thread(target=lambda: asyncio.run(prober.run(stop)), daemon=True)

@@ -27,6 +27,8 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from engine.access.principal import SYSTEM
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -147,9 +149,9 @@ def child_import(url: str, events: Path, fx: Path) -> None:
 
     store = Store(url)
     upgrade(store)
-    import_csv_file(store, "fx", fx)
+    import_csv_file(store, SYSTEM, "fx", fx)
     started = time.perf_counter()
-    report = import_events_file(store, events)
+    report = import_events_file(store, SYSTEM, events)
     seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"new": report.new, "seconds": seconds, "peak_mb": peak_mb}))

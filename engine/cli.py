@@ -22,6 +22,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from engine import demo as demo_mod
+from engine.access.principal import Principal
 from engine.config import get_settings
 from engine.errors import HubError
 from engine.observability import configure_logging
@@ -40,7 +41,7 @@ err = Console(stderr=True, soft_wrap=True)
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DASHBOARD_SCRIPT = PROJECT_ROOT / "dashboard" / "app.py"
 
-_state: dict[str, Any] = {"debug": False}
+_state: dict[str, Any] = {"debug": False, "as": None}
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]
 
@@ -48,9 +49,39 @@ Host = Annotated[str, typer.Option(help="Interface to listen on.")]
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    act_as: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            envvar="HUB_ACT_AS",
+            help="Act as this hub user (their role applies; audited under their name).",
+        ),
+    ] = None,
 ) -> None:
     _state["debug"] = debug
+    _state["as"] = act_as
     configure_logging("DEBUG" if debug else get_settings().log_level)
+
+
+def actor(store: Any, email: str | None = None) -> Principal:
+    """Who this command acts as: `--as EMAIL`, else the trusted CLI admin (see docs/access.md)."""
+    from engine.access.principal import cli_admin
+    from engine.access.users import find_user, principal_for
+
+    email = email or _state.get("as")
+    if not email:
+        return cli_admin()
+    user = find_user(store, email)
+    if user is None or user.disabled:
+        raise HubError(f"--as: no active hub user {email!r} (see `hub user list`)")
+    return principal_for(user, "cli")
+
+
+def acting() -> tuple[Any, Principal]:
+    """(store, actor) for a write command: `write_op(*acting(), …)`."""
+    store = get_store()
+    ensure_current(store)
+    return store, actor(store)
 
 
 def emit_json(payload: Any) -> None:
@@ -120,19 +151,20 @@ def demo_cmd(
     """Load the deterministic demo company (or remove it with --clear)."""
     store = get_store()
     ensure_current(store)
+    who = actor(store)
     if clear:
-        counts = demo_mod.clear(store)
+        counts = demo_mod.clear(store, who)
         out.print(f"Demo data removed: {counts}")
         return
     if scale not in ("S", "M", "L"):
         raise HubError(f"--scale must be S, M or L, got {scale!r}")
     if demo_mod.is_loaded(store):
         raise HubError("demo data is already loaded: run `hub demo --clear` first")
-    rows = _load_demo(scale, seed)
+    rows = _load_demo(scale, seed, who)
     out.print(f"Demo company loaded (scale {scale}, seed {seed}): {rows}")
 
 
-def _load_demo(scale: str, seed: int) -> dict[str, int]:
+def _load_demo(scale: str, seed: int, who: Principal) -> dict[str, int]:
     spec = demo_mod.make_spec(scale, seed)  # type: ignore[arg-type]
     with progress_bar() as bar:
         tasks: dict[str, Any] = {}
@@ -142,7 +174,7 @@ def _load_demo(scale: str, seed: int) -> dict[str, int]:
                 tasks[label] = bar.add_task(label, total=total)
             bar.update(tasks[label], completed=done, total=total)
 
-        return demo_mod.load(get_store(), spec, progress)
+        return demo_mod.load(get_store(), who, spec, progress)
 
 
 def _serve_api(host: str, port: int) -> None:
@@ -196,10 +228,25 @@ def _dashboard_command(host: str, port: int) -> list[str]:
     ]
 
 
+def _check_sign_in(host: str) -> None:
+    """Refuse to listen beyond loopback when nobody could sign in."""
+    from engine.access.policy import UNCONFIGURED_HELP, SignInMode, sign_in_mode
+
+    mode = sign_in_mode(get_store(), host)
+    if mode is SignInMode.unconfigured:
+        raise HubError(UNCONFIGURED_HELP.format(host=host))
+    if mode is SignInMode.local_admin:
+        err.print(
+            f"Sign-in: none on {host} while the hub has no accounts: the dashboard signs you "
+            "in as admin (`hub user add EMAIL --role admin` turns sign-in on)"
+        )
+
+
 @app.command()
 def dashboard(host: Host = "127.0.0.1", port: Annotated[int, typer.Option()] = 8501) -> None:
     """Serve the Streamlit dashboard alone."""
     ensure_current(get_store())
+    _check_sign_in(host)
     raise typer.Exit(subprocess.call(_dashboard_command(host, port), cwd=PROJECT_ROOT))
 
 
@@ -221,9 +268,12 @@ def up(
         # The dashboard starts once the store is ready, so its first (cached) answers are
         # never from a half-loaded demo; it boots slowest, so it starts first.
         upgrade(store)
+        _check_sign_in(host)
         if demo and _store_is_empty():
+            from engine.access.principal import SYSTEM
+
             err.print("Store is empty: loading the demo company (remove it: `hub demo --clear`)")
-            _load_demo("S", 42)
+            _load_demo("S", 42, SYSTEM)
         children["dashboard"] = subprocess.Popen(_dashboard_command(host, port), cwd=PROJECT_ROOT)
         # On a small machine the page a person waits for goes first: the API and the worker
         # run at a lower CPU priority (they still get every idle cycle).

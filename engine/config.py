@@ -70,10 +70,30 @@ class Settings(BaseSettings):
         description="Comma-separated feature events for adoption; empty: every tracked event "
         "except the signup event and `Signed In`.",
     )
-    ingest_key: SecretStr | None = Field(
-        None,
-        description="Comma-separated write keys accepted by the ingestion endpoints "
-        "(`POST /v1/*`, HTTP Basic user name).",
+    audit_retention_days: int = Field(
+        365, description="Days audit records are kept (the Admin page can change it)."
+    )
+    password_min_length: int = Field(12, description="Shortest password a local account takes.")
+    signin_max_failures: int = Field(
+        5, description="Failed sign-ins in a row after which an account is locked."
+    )
+    signin_lockout_minutes: int = Field(15, description="How long a locked account stays locked.")
+    session_idle_minutes: int = Field(
+        480, description="A dashboard sign-in ends after this long without use."
+    )
+    session_max_hours: int = Field(
+        24, description="A dashboard sign-in ends this long after it began."
+    )
+    oidc_viewer_domain: str = Field(
+        "",
+        description="OIDC users with no hub account but a verified email on this domain are "
+        "let in as viewers; empty: unknown emails are refused.",
+    )
+    key_rotation_days: int = Field(
+        90, description="API keys older than this fail the security checklist."
+    )
+    admin_signin_days: int = Field(
+        30, description="Admins who have not signed in for this long fail the security checklist."
     )
     github_api_url: str = Field("https://api.github.com", description="GitHub REST API base URL.")
     github_token: SecretStr | None = Field(None, description="GitHub token (contents, PRs).")
@@ -132,12 +152,6 @@ class Settings(BaseSettings):
     @property
     def feature_event_list(self) -> list[str]:
         return [e.strip() for e in self.feature_events.split(",") if e.strip()]
-
-    @property
-    def ingest_keys(self) -> list[str]:
-        if self.ingest_key is None:
-            return []
-        return [k.strip() for k in self.ingest_key.get_secret_value().split(",") if k.strip()]
 
     @property
     def tz(self) -> ZoneInfo:

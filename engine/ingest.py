@@ -10,8 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from engine.access import audit
+from engine.access.principal import Principal
+from engine.access.roles import Permission
 from engine.store import Store
 from engine.store.base import utcnow
 from engine.store.models import ImportBatch
@@ -60,11 +63,23 @@ def open_batch(
     return batch
 
 
-def finish_batch(batch: ImportBatch, report: ImportReport) -> None:
+def finish_batch(batch: ImportBatch, report: ImportReport, actor: Principal | None = None) -> None:
+    """Close the batch; with `actor`, audit the import in the same transaction."""
     batch.rows_new, batch.rows_duplicate = report.new, report.duplicates
     batch.rows_skipped = report.skipped
     batch.status = "done"
     batch.finished_at = utcnow()
+    if actor is not None:
+        session = object_session(batch)
+        assert session is not None
+        audit.record(
+            session, actor, "data.import", f"{batch.kind}: {batch.label}", after=report.to_dict()
+        )
+
+
+def check_import(store: Store, actor: Principal, kind: str, label: str) -> None:
+    """The permission check every importer makes before reading its input."""
+    audit.guard(store, actor, Permission.data_import, "data.import", f"{kind}: {label}")
 
 
 def demo_loaded(store: Store) -> bool:

@@ -3,8 +3,10 @@
 import pandas as pd
 import streamlit as st
 
+from dashboard.ui.auth import act, can, needs, principal
 from dashboard.ui.common import page_header, store
 from dashboard.ui.tables import table_with_download
+from engine.access.roles import Permission
 from engine.launch import control
 
 RESULT = {True: "✅ pass", False: "❌ fail", None: "⏳ pending"}
@@ -110,18 +112,21 @@ st.caption("Edit items with `hub launch item KEY --status done --owner NAME --ev
 
 st.subheader("Go / no-go")
 with st.form("decide"):
-    cols = st.columns(3)
+    cols = st.columns([1, 3])
     choice = cols[0].selectbox("Decision", ["go", "no_go", "rollback"])
-    who = cols[1].text_input("Decided by")
-    note = cols[2].text_input("Note")
-    if st.form_submit_button("Record decision"):
-        if not who.strip():
-            st.error("Say who decides.")
-        else:
-            control.record_decision(store(), choice, who, note=note)
-            status.clear()
-            decisions.clear()
-            st.success(f"Decision {choice.upper()} recorded with a snapshot of every criterion.")
+    note = cols[1].text_input("Note")
+    st.caption(f"Recorded as decided by **{principal().name}**, with a frozen snapshot.")
+    if (
+        st.form_submit_button(
+            "Record decision",
+            disabled=not can(Permission.launch_decide),
+            help=needs(Permission.launch_decide),
+        )
+        and act("Record decision", control.record_decision, choice, note=note) is not None
+    ):
+        status.clear()
+        decisions.clear()
+        st.success(f"Decision {choice.upper()} recorded with a snapshot of every criterion.")
 past = decisions()
 if past:
     frame = pd.DataFrame(

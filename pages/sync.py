@@ -7,9 +7,10 @@ import json
 import pandas as pd
 import streamlit as st
 
+from dashboard.ui.auth import act, can, needs
 from dashboard.ui.common import page_header, store
 from dashboard.ui.tables import table_with_download
-from engine.errors import HubError
+from engine.access.roles import Permission
 from engine.sync import service
 from engine.sync.models import POLICIES, WRITE_MODES
 from engine.sync.targets import DEFAULT_SCHEDULE, add_target, set_paused
@@ -56,21 +57,24 @@ with st.expander("➕ Add a target", expanded=not rows), st.form("add_target"):
     schedule = c2.text_input("Schedule (cron)", value=DEFAULT_SCHEDULE)
     policy = c1.selectbox("Conflict policy", POLICIES)
     mode = c2.selectbox("GitHub write mode", WRITE_MODES, index=1)
-    if st.form_submit_button("Add target"):
-        try:
-            add_target(
-                store(),
-                name,
-                github=github,
-                drive=drive,
-                policy=policy,
-                write_mode=mode,
-                schedule=schedule,
-            )
+    if st.form_submit_button(
+        "Add target",
+        disabled=not can(Permission.target_manage),
+        help=needs(Permission.target_manage),
+    ):
+        added = act(
+            "Add target",
+            add_target,
+            name,
+            github=github,
+            drive=drive,
+            policy=policy,
+            write_mode=mode,
+            schedule=schedule,
+        )
+        if added is not None:
             st.toast(f"Target {name} added", icon="✅")
             refresh()
-        except HubError as exc:
-            st.error(str(exc))
 
 if not rows:
     st.info(
@@ -113,24 +117,35 @@ chosen = st.selectbox(
 st.query_params["target"] = chosen
 current = next(r for r in rows if r["target"] == chosen)
 c1, c2, c3 = st.columns([1, 1, 4])
-if c1.button("🔄 Sync now", type="primary", disabled=current["paused"]):
-    try:
-        queued = service.sync_now(store(), chosen, "manual")
+if c1.button(
+    "🔄 Sync now",
+    type="primary",
+    disabled=current["paused"] or not can(Permission.sync_trigger),
+    help=needs(Permission.sync_trigger),
+):
+    queued = act("Sync now", service.sync_now, chosen, "manual")
+    if queued is not None:
         st.session_state["watch_job"] = queued.job_id
         st.toast(
             f"Job {queued.job_id} {'queued' if queued.created else 'already running'}", icon="🔄"
         )
         refresh()
-    except HubError as exc:
-        st.error(str(exc))
+pause_help = needs(Permission.target_pause)
 if current["paused"]:
-    if c2.button("▶️ Resume"):
-        set_paused(store(), chosen, False)
-        refresh()
-        st.rerun()
     c3.warning(f"Paused: {current['paused_reason']}")
-elif c2.button("⏸️ Pause"):
-    set_paused(store(), chosen, True, "paused from the dashboard")
+    change = c2.button("▶️ Resume", disabled=pause_help is not None, help=pause_help)
+else:
+    change = c2.button("⏸️ Pause", disabled=pause_help is not None, help=pause_help)
+if change and (
+    act(
+        "Resume" if current["paused"] else "Pause",
+        set_paused,
+        chosen,
+        not current["paused"],
+        None if current["paused"] else "paused from the dashboard",
+    )
+    is not None
+):
     refresh()
     st.rerun()
 
@@ -192,16 +207,20 @@ for c in open_conflicts:
                 kwargs = (
                     {"take": take} if take else {"value": json.loads(edited), "has_value": True}
                 )
-                _, queued = service.resolve_conflict(store(), c["id"], actor="dashboard", **kwargs)
-                st.toast(
-                    f"Resolved {c['path']}; sync job {queued.job_id if queued else '—'}", icon="✅"
-                )
-                if queued:
-                    st.session_state["watch_job"] = queued.job_id
-                refresh()
-                st.rerun()
-            except (HubError, ValueError) as exc:
-                st.error(f"Could not resolve: {exc}")
+            except ValueError as exc:
+                st.error(f"Could not resolve: the edited value is not JSON ({exc})")
+            else:
+                done = act("Resolve conflict", service.resolve_conflict, c["id"], **kwargs)
+                if done is not None:
+                    queued = done[1]
+                    st.toast(
+                        f"Resolved {c['path']}; sync job {queued.job_id if queued else '—'}",
+                        icon="✅",
+                    )
+                    if queued:
+                        st.session_state["watch_job"] = queued.job_id
+                    refresh()
+                    st.rerun()
 
 st.subheader("Job history")
 f1, f2 = st.columns(2)

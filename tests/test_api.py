@@ -3,6 +3,7 @@ from starlette.testclient import TestClient
 
 from engine.api.app import create_app
 from engine.store import Store
+from tests.actors import install_key
 
 
 def test_health_ready_and_metrics(store: Store) -> None:
@@ -10,7 +11,9 @@ def test_health_ready_and_metrics(store: Store) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
-    metrics = client.get("/metrics")
+    assert client.get("/metrics").status_code == 401
+    install_key(store, "hub_read_metrics", scope="read")
+    metrics = client.get("/metrics", headers={"Authorization": "Bearer hub_read_metrics"})
     assert metrics.status_code == 200
     assert metrics.headers["content-type"].startswith("text/plain")
     body = metrics.text

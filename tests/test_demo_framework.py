@@ -8,6 +8,7 @@ from engine import demo
 from engine.ingest import ImportReport, finish_batch, open_batch
 from engine.store import Store
 from engine.store.models import ImportBatch
+from tests.actors import ADMIN
 
 
 @dataclass
@@ -43,10 +44,10 @@ def test_load_and_clear_through_registered_kinds(store: Store, monkeypatch) -> N
     monkeypatch.setattr(demo, "_KINDS", {"widgets": CountingKind()})
     spec = demo.make_spec("S", 1, today=date(2026, 11, 1))
     seen: list[tuple[str, int, int]] = []
-    rows = demo.load(store, spec, lambda *a: seen.append(a))
+    rows = demo.load(store, ADMIN, spec, lambda *a: seen.append(a))
     assert rows["widgets"] == seen[-1][1] > 0
     assert demo.is_loaded(store)
-    counts = demo.clear(store)
+    counts = demo.clear(store, ADMIN)
     assert counts["widgets"] == 1
     with store.session() as s:
         assert s.scalar(select(func.count()).select_from(ImportBatch)) == 0

@@ -38,7 +38,16 @@ async def readyz(request: Request) -> Response:
     )
 
 
-async def metrics(_request: Request) -> Response:
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics for an API key with scope `read` (Prometheus: `authorization`
+    with `credentials: KEY`). /healthz and /readyz stay open for load balancers."""
+    from engine.access.http import authorize
+    from engine.access.principal import Principal
+    from engine.access.roles import Permission
+
+    who = await authorize(request, Permission.read)
+    if not isinstance(who, Principal):
+        return who
     return Response(observability.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 

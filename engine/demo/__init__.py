@@ -15,6 +15,9 @@ from typing import Literal, Protocol
 
 from sqlalchemy.orm import Session
 
+from engine.access import audit
+from engine.access.principal import Principal
+from engine.access.roles import Permission
 from engine.ingest import delete_demo_batches, demo_loaded
 from engine.store import Store
 
@@ -85,17 +88,26 @@ def make_spec(scale: Scale = "S", seed: int = 42, today: date | None = None) -> 
     return DemoSpec(scale, seed, today, days, launch, outages)
 
 
-def load(store: Store, spec: DemoSpec, progress: ProgressFn | None = None) -> dict[str, int]:
+def load(
+    store: Store, actor: Principal, spec: DemoSpec, progress: ProgressFn | None = None
+) -> dict[str, int]:
     """Load every registered kind; returns rows per kind."""
+    audit.guard(store, actor, Permission.demo_manage, "demo.load")
     progress = progress or (lambda _label, _done, _total: None)
-    return {kind.name: kind.load(store, spec, progress) for kind in kinds()}
+    counts = {kind.name: kind.load(store, spec, progress) for kind in kinds()}
+    audit.record_now(
+        store, actor, "demo.load", f"scale {spec.scale}, seed {spec.seed}", after=counts
+    )
+    return counts
 
 
-def clear(store: Store) -> dict[str, int]:
+def clear(store: Store, actor: Principal) -> dict[str, int]:
     """Remove demo data, and only demo data, in one transaction."""
+    audit.guard(store, actor, Permission.demo_manage, "demo.clear")
     with store.session() as s:
         counts = {kind.name: kind.clear(s) for kind in kinds()}
         counts["batches"] = delete_demo_batches(s)
+        audit.record(s, actor, "demo.clear", before=counts)
     return counts
 
 

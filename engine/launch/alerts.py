@@ -22,6 +22,9 @@ from typing import Any
 import httpx
 from sqlalchemy import delete, func, select
 
+from engine.access import audit
+from engine.access.principal import Principal
+from engine.access.roles import Permission
 from engine.config import get_settings
 from engine.errors import InputError
 from engine.launch.models import AlertEvent, AlertNotification, AlertRule, Incident, LaunchSetting
@@ -88,6 +91,7 @@ def rule_dict(r: AlertRule) -> dict[str, Any]:
 
 def add_rule(
     store: Store,
+    actor: Principal,
     name: str,
     *,
     metric: str | None = None,
@@ -99,6 +103,7 @@ def add_rule(
     webhook_url: str | None = None,
 ) -> dict[str, Any]:
     """A KPI rule (metric, op, threshold, window) or a burn-rate rule on `burn_slo`."""
+    audit.guard(store, actor, Permission.alert_manage, "alert.add_rule", name)
     if severity not in SEVERITIES:
         raise InputError(f"severity must be one of {', '.join(SEVERITIES)}")
     if burn_slo:
@@ -133,7 +138,9 @@ def add_rule(
             raise InputError(f"an alert rule named {name!r} exists: remove it first")
         s.add(rule)
         s.flush()
-        return rule_dict(rule)
+        out = rule_dict(rule)
+        audit.record(s, actor, "alert.add_rule", name, after=out)
+        return out
 
 
 def list_rules(store: Store) -> list[dict[str, Any]]:
@@ -141,15 +148,30 @@ def list_rules(store: Store) -> list[dict[str, Any]]:
         return [rule_dict(r) for r in s.scalars(select(AlertRule).order_by(AlertRule.name))]
 
 
-def remove_rule(store: Store, name: str) -> None:
+def remove_rule(store: Store, actor: Principal, name: str) -> None:
+    audit.guard(store, actor, Permission.alert_manage, "alert.remove_rule", name)
     with store.session() as s:
-        if s.execute(delete(AlertRule).where(AlertRule.name == name)).rowcount == 0:
+        rule = s.scalar(select(AlertRule).where(AlertRule.name == name))
+        if rule is None:
             raise InputError(f"no alert rule named {name!r}")
+        audit.record(s, actor, "alert.remove_rule", name, before=rule_dict(rule))
+        s.execute(delete(AlertRule).where(AlertRule.name == name))
 
 
-def set_default_webhook(store: Store, url: str | None) -> None:
+def set_default_webhook(store: Store, actor: Principal, url: str | None) -> None:
+    audit.guard(store, actor, Permission.alert_manage, "alert.set_webhook")
     with store.session() as s:
         row = s.get(LaunchSetting, WEBHOOK_SETTING)
+        # The URL is a credential (whoever has it can post): the audit keeps only whether
+        # one was set.
+        audit.record(
+            s,
+            actor,
+            "alert.set_webhook",
+            None,
+            before={"webhook_set": row is not None},
+            after={"webhook_set": url is not None},
+        )
         if url is None:
             if row is not None:
                 s.delete(row)
@@ -413,9 +435,14 @@ def _evaluate_one(store: Store, name: str, now: datetime) -> Event | None:
 
 
 def send_test(
-    store: Store, *, notifier: Notifier | None = None, webhook_url: str | None = None
+    store: Store,
+    actor: Principal,
+    *,
+    notifier: Notifier | None = None,
+    webhook_url: str | None = None,
 ) -> dict[str, bool]:
     """Send a test alert to every configured channel (evidence that alerting works)."""
+    audit.guard(store, actor, Permission.alert_manage, "alert.test")
     notifier = notifier or Notifier(store)
     now = utcnow()
     with store.session() as s:
@@ -430,6 +457,7 @@ def send_test(
         s.add(row)
         s.flush()
         event = Event(row.id, "test", "test", "info", None, row.message, now, webhook_url)
+        audit.record(s, actor, "alert.test", None, detail="test alert sent to every channel")
     if not notifier.channels(event):
         raise InputError(
             "no alert channel configured: set HUB_SLACK_WEBHOOK_URL or "

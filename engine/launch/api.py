@@ -1,7 +1,9 @@
-"""`POST /v1/annotations`: deploy (and other) markers from CI, with the shared ingest key.
+"""`POST /v1/annotations`: deploy (and other) markers from CI, with an `ingest` (or
+`admin`) API key; `POST /v1/incidents` and `POST /v1/incidents/{id}/resolve` with an
+`admin` key (for paging tools and runbooks).
 
-Body: `{"text", "kind"?: deploy|rollback|config|note, "at"?: ISO 8601 (default now),
-"service"?}` or a list of them. Answered 201 with the stored annotations.
+Annotations body: `{"text", "kind"?: deploy|rollback|config|note, "at"?: ISO 8601 (default
+now), "service"?}` or a list of them. Answered 201 with the stored annotations.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from engine.access.http import authorize
+from engine.access.principal import Principal
+from engine.access.roles import Permission
 from engine.errors import InputError
-from engine.launch.incidents import ANNOTATION_KINDS, annotate
-from engine.reliability.api import _authorised, _bad, _unauthorised
+from engine.launch.incidents import ANNOTATION_KINDS, annotate, open_incident, resolve_incident
+from engine.reliability.api import _bad
 
 MAX_BATCH = 1000
 
@@ -47,8 +52,9 @@ def _parse(item: Any, index: int) -> dict[str, Any]:
 
 
 async def post_annotations(request: Request) -> Response:
-    if not _authorised(request):
-        return _unauthorised()
+    who = await authorize(request, Permission.annotate)
+    if not isinstance(who, Principal):
+        return who
     try:
         payload = json.loads(await request.body())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -63,10 +69,67 @@ async def post_annotations(request: Request) -> Response:
     store = request.app.state.store
 
     def save() -> list[dict[str, Any]]:
-        return [annotate(store, p.pop("text"), **p) for p in parsed]
+        return [annotate(store, who, p.pop("text"), **p) for p in parsed]
 
     return JSONResponse({"annotations": await run_in_threadpool(save)}, 201)
 
 
+async def _json_body(request: Request) -> dict[str, Any] | Response:
+    try:
+        payload = json.loads(await request.body() or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return _bad(f"body is not valid JSON ({exc})")
+    if not isinstance(payload, dict):
+        return _bad("body must be a JSON object")
+    return payload
+
+
+async def post_incident(request: Request) -> Response:
+    """Open an incident: `{"title", "severity": "SEV1|SEV2|SEV3", "category"?}`."""
+    who = await authorize(request, Permission.incident_manage)
+    if not isinstance(who, Principal):
+        return who
+    payload = await _json_body(request)
+    if not isinstance(payload, dict):
+        return payload
+    try:
+        row = await run_in_threadpool(
+            open_incident,
+            request.app.state.store,
+            who,
+            str(payload.get("title") or ""),
+            str(payload.get("severity") or ""),
+            category=payload.get("category"),
+        )
+    except InputError as exc:
+        return _bad(str(exc))
+    return JSONResponse(row, 201)
+
+
+async def post_resolve(request: Request) -> Response:
+    """Resolve an incident: `{"note"?}`."""
+    who = await authorize(request, Permission.incident_manage)
+    if not isinstance(who, Principal):
+        return who
+    payload = await _json_body(request)
+    if not isinstance(payload, dict):
+        return payload
+    try:
+        row = await run_in_threadpool(
+            resolve_incident,
+            request.app.state.store,
+            who,
+            int(request.path_params["incident_id"]),
+            note=str(payload.get("note") or ""),
+        )
+    except InputError as exc:
+        return _bad(str(exc))
+    return JSONResponse(row)
+
+
 def routes() -> list[BaseRoute]:
-    return [Route("/v1/annotations", post_annotations, methods=["POST"])]
+    return [
+        Route("/v1/annotations", post_annotations, methods=["POST"]),
+        Route("/v1/incidents", post_incident, methods=["POST"]),
+        Route("/v1/incidents/{incident_id:int}/resolve", post_resolve, methods=["POST"]),
+    ]

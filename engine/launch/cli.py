@@ -31,6 +31,12 @@ def _store():  # type: ignore[no-untyped-def]
     return store
 
 
+def _acting() -> tuple[Any, Any]:
+    from engine.cli import acting
+
+    return acting()
+
+
 def _out():  # type: ignore[no-untyped-def]
     from engine.cli import out
 
@@ -82,7 +88,7 @@ def register(app: typer.Typer) -> None:
         """Add a marker (e.g. a deploy) shown on every time chart."""
         from engine.launch.incidents import annotate
 
-        row = annotate(_store(), text, kind=kind, at=_when(at, "--at"), service=service)
+        row = annotate(*_acting(), text, kind=kind, at=_when(at, "--at"), service=service)
         if as_json:
             _json(row)
         else:
@@ -114,7 +120,7 @@ def _slo_commands(slo: typer.Typer) -> None:
         """Add or change an SLO."""
         from engine.launch.slo import set_slo
 
-        v = set_slo(_store(), name, kind, objective, window_days)
+        v = set_slo(*_acting(), name, kind, objective, window_days)
         _out().print(f"SLO {v.name}: {v.kind} {v.objective:g} over {v.window_days} days")
 
     @slo.command("burn")
@@ -155,7 +161,7 @@ def _alert_commands(alert: typer.Typer) -> None:
         from engine.launch.alerts import add_rule
 
         r = add_rule(
-            _store(),
+            *_acting(),
             name,
             metric=metric,
             op=op,
@@ -200,7 +206,7 @@ def _alert_commands(alert: typer.Typer) -> None:
         """Remove an alert rule."""
         from engine.launch.alerts import remove_rule
 
-        remove_rule(_store(), name)
+        remove_rule(*_acting(), name)
         _out().print(f"Alert {name!r} removed")
 
     @alert.command("test")
@@ -211,7 +217,7 @@ def _alert_commands(alert: typer.Typer) -> None:
         """Send a test alert to every configured channel (recorded as evidence)."""
         from engine.launch.alerts import send_test
 
-        results = send_test(_store(), webhook_url=webhook)
+        results = send_test(*_acting(), webhook_url=webhook)
         if as_json:
             _json(results)
         else:
@@ -223,9 +229,12 @@ def _alert_commands(alert: typer.Typer) -> None:
     @alert.command("evaluate")
     def alert_evaluate(as_json: JsonOpt = False) -> None:
         """Evaluate every rule now (the worker does this every 30 s)."""
+        from engine.access.roles import Permission, require
         from engine.launch.alerts import evaluate
 
-        events = evaluate(_store())
+        store, who = _acting()
+        require(who, Permission.alert_manage)
+        events = evaluate(store)
         rows = [{"rule": e.rule, "event": e.event, "message": e.message} for e in events]
         if as_json:
             _json(rows)
@@ -246,7 +255,7 @@ def _alert_commands(alert: typer.Typer) -> None:
 
         if bool(url) == clear:
             raise InputError("alert webhook: give a URL or --clear")
-        set_default_webhook(_store(), None if clear else url)
+        set_default_webhook(*_acting(), None if clear else url)
         _out().print("Webhook cleared" if clear else "Webhook set")
 
     @alert.command("history")
@@ -286,7 +295,7 @@ def _incident_commands(incident: typer.Typer) -> None:
         from engine.launch.incidents import open_incident
 
         row = open_incident(
-            _store(), title, severity, started_at=_when(start, "--start"), category=category
+            *_acting(), title, severity, started_at=_when(start, "--start"), category=category
         )
         if as_json:
             _json(row)
@@ -297,13 +306,12 @@ def _incident_commands(incident: typer.Typer) -> None:
     def incident_note(
         incident_id: Annotated[int, typer.Argument(help="Incident number.")],
         text: Annotated[str, typer.Argument(help="Timeline note.")],
-        author: Annotated[str, typer.Option(help="Who.")] = "",
         at: Annotated[str | None, typer.Option(help="When (default now).")] = None,
     ) -> None:
         """Add a timeline note to an incident."""
         from engine.launch.incidents import add_note
 
-        add_note(_store(), incident_id, text, author=author, at=_when(at, "--at"))
+        add_note(*_acting(), incident_id, text, at=_when(at, "--at"))
         _out().print(f"Note added to incident #{incident_id}")
 
     @incident.command("resolve")
@@ -315,7 +323,7 @@ def _incident_commands(incident: typer.Typer) -> None:
         """Resolve an incident."""
         from engine.launch.incidents import resolve_incident
 
-        row = resolve_incident(_store(), incident_id, at=_when(at, "--at"), note=note)
+        row = resolve_incident(*_acting(), incident_id, at=_when(at, "--at"), note=note)
         _out().print(f"Incident #{row['id']} resolved at {row['resolved_at']}")
 
     @incident.command("list")
@@ -420,7 +428,7 @@ def _launch_commands(launch: typer.Typer) -> None:
         from engine.launch.control import update_item
 
         update_item(
-            _store(), key, status=status, owner=owner, due=due, notes=notes, evidence=evidence
+            *_acting(), key, status=status, owner=owner, due=due, notes=notes, evidence=evidence
         )
         _out().print(f"Checklist item {key} updated")
 
@@ -433,7 +441,7 @@ def _launch_commands(launch: typer.Typer) -> None:
 
         at = _when(when, "launch time")
         assert at is not None
-        set_launch_at(_store(), at)
+        set_launch_at(*_acting(), at)
         _out().print(f"Launch time set to {at:%Y-%m-%d %H:%M} UTC")
 
     @launch.command("threshold")
@@ -444,20 +452,26 @@ def _launch_commands(launch: typer.Typer) -> None:
         """Change a success or rollback criterion's threshold."""
         from engine.launch.control import set_threshold
 
-        set_threshold(_store(), key, value)
+        set_threshold(*_acting(), key, value)
         _out().print(f"Threshold of {key} set to {value:g}")
 
     @launch.command("decide")
     def launch_decide(
         decision: Annotated[str, typer.Argument(help="go, no_go or rollback.")],
-        by: Annotated[str, typer.Option("--by", help="Who decides.")],
+        by: Annotated[
+            str | None,
+            typer.Option("--by", help="Decide as this hub user (same as `hub --as EMAIL`)."),
+        ] = None,
         note: Annotated[str, typer.Option(help="Why.")] = "",
         as_json: JsonOpt = False,
     ) -> None:
         """Record a go/no-go decision with a frozen snapshot of every criterion."""
+        from engine.cli import actor as acting_as
         from engine.launch.control import record_decision
 
-        row = record_decision(_store(), decision, by, note=note)
+        store = _store()
+        who = acting_as(store, by) if by else acting_as(store)
+        row = record_decision(store, who, decision, note=note)
         if as_json:
             _json(row)
         else:

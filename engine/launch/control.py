@@ -24,6 +24,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from engine.access import audit
+from engine.access.principal import Principal
+from engine.access.roles import Permission
 from engine.errors import HubError, InputError
 from engine.launch.checklist_data import ITEMS, PHASES
 from engine.launch.models import (
@@ -59,11 +62,21 @@ def launch_at(store: Store) -> datetime:
     return datetime.fromisoformat(row.value) if row else PLAN_LAUNCH.astimezone(UTC)
 
 
-def set_launch_at(store: Store, when: datetime) -> None:
+def set_launch_at(store: Store, actor: Principal, when: datetime) -> None:
+    audit.guard(store, actor, Permission.launch_configure, "launch.set_date")
     if when.tzinfo is None:
         raise InputError("the launch time needs a timezone")
+    before = launch_at(store)
     with store.session() as s:
         s.merge(LaunchSetting(key=LAUNCH_SETTING, value=when.astimezone(UTC).isoformat()))
+        audit.record(
+            s,
+            actor,
+            "launch.set_date",
+            None,
+            before={"launch_at": before},
+            after={"launch_at": when.astimezone(UTC)},
+        )
 
 
 # ---------------------------------------------------------------- checklist
@@ -138,6 +151,7 @@ def checklist(store: Store, *, now: datetime | None = None) -> list[dict[str, An
 
 def update_item(
     store: Store,
+    actor: Principal,
     key: str,
     *,
     status: str | None = None,
@@ -146,6 +160,7 @@ def update_item(
     notes: str | None = None,
     evidence: str | None = None,
 ) -> None:
+    audit.guard(store, actor, Permission.checklist_edit, "checklist.edit", key)
     seed_checklist(store)
     if status is not None and status not in STATUSES:
         raise InputError(f"status must be one of {', '.join(STATUSES)}")
@@ -153,6 +168,8 @@ def update_item(
         item = s.scalar(select(ChecklistItem).where(ChecklistItem.key == key))
         if item is None:
             raise InputError(f"no checklist item {key!r}: see `hub launch checklist`")
+        fields = ("status", "owner", "due_offset_hours", "notes", "evidence")
+        before = {f: getattr(item, f) for f in fields}
         if status is not None:
             item.status = status
         if owner is not None:
@@ -163,6 +180,16 @@ def update_item(
             item.notes = notes
         if evidence is not None:
             item.evidence = evidence
+        after = {f: getattr(item, f) for f in fields}
+        changed = [f for f in fields if before[f] != after[f]]
+        audit.record(
+            s,
+            actor,
+            "checklist.edit",
+            f"{key} {item.text[:200]}",
+            before={f: before[f] for f in changed},
+            after={f: after[f] for f in changed},
+        )
         item.updated_at = utcnow()
 
 
@@ -272,11 +299,16 @@ def thresholds(store: Store) -> dict[str, float]:
     return {k: edited.get(k, c.threshold) for k, c in CRITERIA.items()}
 
 
-def set_threshold(store: Store, key: str, value: float) -> None:
+def set_threshold(store: Store, actor: Principal, key: str, value: float) -> None:
+    audit.guard(store, actor, Permission.launch_configure, "launch.set_threshold", key)
     if key not in CRITERIA:
         raise InputError(f"no criterion {key!r}: one of {', '.join(CRITERIA)}")
+    before = thresholds(store)[key]
     with store.session() as s:
         s.merge(CriterionSetting(key=key, threshold=value, updated_at=utcnow()))
+        audit.record(
+            s, actor, "launch.set_threshold", key, before={key: before}, after={key: value}
+        )
 
 
 def _count_incidents(store: Store, *where: Any) -> int:
@@ -484,14 +516,15 @@ def launch_status(
 
 
 def record_decision(
-    store: Store, decision: str, decided_by: str, *, note: str = "", now: datetime | None = None
+    store: Store, actor: Principal, decision: str, *, note: str = "", now: datetime | None = None
 ) -> dict[str, Any]:
-    """Record a go/no-go decision with a frozen snapshot of every criterion (append-only)."""
+    """Record a go/no-go decision with a frozen snapshot of every criterion (append-only);
+    the decision, with its snapshot, is also kept in the audit trail."""
+    audit.guard(store, actor, Permission.launch_decide, "launch.decide", decision)
     decision = decision.lower().replace("-", "_")
     if decision not in DECISIONS:
         raise InputError("decision must be go, no_go or rollback")
-    if not decided_by.strip():
-        raise InputError("a decision needs who made it (--by NAME)")
+    decided_by = actor.name
     now = now or utcnow()
     snapshot = launch_status(store, now=now, details=True)
     row = LaunchDecision(
@@ -504,6 +537,14 @@ def record_decision(
     with store.session() as s:
         s.add(row)
         s.flush()
+        audit.record(
+            s,
+            actor,
+            "launch.decide",
+            decision,
+            after={"decision": decision, "snapshot": snapshot},
+            detail=note or None,
+        )
         return decision_dict(row)
 
 

@@ -11,6 +11,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from engine.access import audit
+from engine.access.principal import Principal
+from engine.access.roles import Permission
 from engine.errors import InputError
 from engine.launch.models import Annotation, Incident, IncidentNote
 from engine.store import Store
@@ -58,12 +61,14 @@ def incident_dict(i: Incident, notes: list[IncidentNote] | None = None) -> dict[
 
 def open_incident(
     store: Store,
+    actor: Principal,
     title: str,
     severity: str,
     *,
     started_at: datetime | None = None,
     category: str | None = None,
 ) -> dict[str, Any]:
+    audit.guard(store, actor, Permission.incident_manage, "incident.open", title)
     if not title.strip():
         raise InputError("an incident needs a title")
     if category is not None and category not in CATEGORIES:
@@ -79,9 +84,19 @@ def open_incident(
         s.add(row)
         s.flush()
         s.add(
-            IncidentNote(incident_id=row.id, at=row.started_at, text="Incident opened", author="")
+            IncidentNote(
+                incident_id=row.id, at=row.started_at, text="Incident opened", author=actor.name
+            )
         )
-        return incident_dict(row)
+        out = incident_dict(row)
+        audit.record(
+            s,
+            actor,
+            "incident.open",
+            f"#{row.id} {row.title}",
+            after={"severity": row.severity, "category": category, "started_at": row.started_at},
+        )
+        return out
 
 
 def _get(s: Any, incident_id: int) -> Incident:
@@ -92,22 +107,28 @@ def _get(s: Any, incident_id: int) -> Incident:
 
 
 def add_note(
-    store: Store, incident_id: int, text: str, *, author: str = "", at: datetime | None = None
+    store: Store, actor: Principal, incident_id: int, text: str, *, at: datetime | None = None
 ) -> None:
+    audit.guard(store, actor, Permission.incident_manage, "incident.note", f"#{incident_id}")
     if not text.strip():
         raise InputError("a note needs text")
     with store.session() as s:
         _get(s, incident_id)
         s.add(
             IncidentNote(
-                incident_id=incident_id, at=_aware(at, "the note"), text=text.strip(), author=author
+                incident_id=incident_id,
+                at=_aware(at, "the note"),
+                text=text.strip(),
+                author=actor.name[:100],
             )
         )
+        audit.record(s, actor, "incident.note", f"#{incident_id}", after={"text": text.strip()})
 
 
 def resolve_incident(
-    store: Store, incident_id: int, *, at: datetime | None = None, note: str = ""
+    store: Store, actor: Principal, incident_id: int, *, at: datetime | None = None, note: str = ""
 ) -> dict[str, Any]:
+    audit.guard(store, actor, Permission.incident_manage, "incident.resolve", f"#{incident_id}")
     with store.session() as s:
         row = _get(s, incident_id)
         if row.resolved_at is not None:
@@ -116,7 +137,19 @@ def resolve_incident(
         if when < row.started_at:
             raise InputError("an incident cannot be resolved before it started")
         row.resolved_at = when
-        s.add(IncidentNote(incident_id=row.id, at=when, text=note or "Resolved", author=""))
+        s.add(
+            IncidentNote(
+                incident_id=row.id, at=when, text=note or "Resolved", author=actor.name[:100]
+            )
+        )
+        audit.record(
+            s,
+            actor,
+            "incident.resolve",
+            f"#{row.id} {row.title}",
+            before={"resolved_at": None},
+            after={"resolved_at": when},
+        )
         return incident_dict(row)
 
 
@@ -154,12 +187,14 @@ def has_incidents(store: Store) -> bool:
 
 def annotate(
     store: Store,
+    actor: Principal,
     text: str,
     *,
     kind: str = "deploy",
     at: datetime | None = None,
     service: str | None = None,
 ) -> dict[str, Any]:
+    audit.guard(store, actor, Permission.annotate, "annotate", text[:100])
     if kind not in ANNOTATION_KINDS:
         raise InputError(f"kind must be one of {', '.join(ANNOTATION_KINDS)}")
     row = Annotation(
@@ -172,7 +207,9 @@ def annotate(
     with store.session() as s:
         s.add(row)
         s.flush()
-        return annotation_dict(row)
+        out = annotation_dict(row)
+        audit.record(s, actor, "annotate", f"{kind}: {row.text}", after=out)
+        return out
 
 
 def annotation_dict(a: Annotation) -> dict[str, Any]:

@@ -15,6 +15,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from engine.access import audit
+from engine.access.principal import Principal
+from engine.access.roles import Permission
 from engine.errors import InputError
 from engine.launch.models import Slo
 from engine.store import Store
@@ -85,7 +88,10 @@ def get_slo(store: Store, name: str) -> SloView:
     raise InputError(f"no SLO named {name!r}")
 
 
-def set_slo(store: Store, name: str, kind: str, objective: float, window_days: int = 30) -> SloView:
+def set_slo(
+    store: Store, actor: Principal, name: str, kind: str, objective: float, window_days: int = 30
+) -> SloView:
+    audit.guard(store, actor, Permission.alert_manage, "slo.set", name)
     if kind not in KINDS:
         raise InputError(f"SLO kind must be one of {', '.join(KINDS)}")
     if kind == "availability" and not 0 < objective < 1:
@@ -95,9 +101,19 @@ def set_slo(store: Store, name: str, kind: str, objective: float, window_days: i
     if objective <= 0 or window_days <= 0:
         raise InputError("objective and window must be positive")
     with store.session() as s:
-        row = s.get(Slo, name) or Slo(name=name)
+        row = s.get(Slo, name)
+        before = row and {"kind": row.kind, "objective": row.objective, "days": row.window_days}
+        row = row or Slo(name=name)
         row.kind, row.objective, row.window_days = kind, objective, window_days
         s.add(row)
+        audit.record(
+            s,
+            actor,
+            "slo.set",
+            name,
+            before=before,
+            after={"kind": kind, "objective": objective, "days": window_days},
+        )
     return SloView(name, kind, objective, window_days)
 
 

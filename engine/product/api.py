@@ -1,18 +1,15 @@
 """Segment-compatible HTTP ingest: `POST /v1/track|page|screen|identify|batch`, and surveys.
 
 Authentication is Segment's: HTTP Basic with the write key as user name (or `writeKey` in
-the body). For now keys come from `HUB_INGEST_KEY` (comma-separated); issue 7 replaces this
-with hashed API keys. Limits are Segment's: 32 KB a call, 500 KB a batch → 413. A request
+the body), where the write key is a hub API key with scope `ingest` (or `admin`). Limits
+are Segment's: 32 KB a call, 500 KB a batch → 413. A request
 with any invalid call gets 400 with the reason per call and stores nothing; 200
 `{"success": true}` is sent only after the commit.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import gzip
-import hmac
 import json
 import zlib
 from datetime import UTC, datetime
@@ -23,6 +20,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from engine.access.http import authorize, presented_key
+from engine.access.principal import Principal
+from engine.access.roles import Permission
 from engine.errors import HubError
 from engine.product.ingest import ingest_http
 from engine.product.segment import (
@@ -32,7 +32,6 @@ from engine.product.segment import (
     ParsedEvent,
     parse_call,
 )
-from engine.product.settings import product_settings
 from engine.product.surveys import import_responses, parse_response
 
 
@@ -42,25 +41,6 @@ class _TooLarge(Exception):
 
 def _fail(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"success": False, "error": message, **extra}, status)
-
-
-def _basic_user(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    if not header.lower().startswith("basic "):
-        return None
-    try:
-        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return decoded.split(":", 1)[0]
-
-
-def _authorized(key: str | None) -> bool:
-    if not key:
-        return False
-    return any(
-        hmac.compare_digest(key.encode(), k.encode()) for k in product_settings().ingest_keys
-    )
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -103,7 +83,7 @@ async def _decode(request: Request, limit: int) -> tuple[Any, Response | None]:
 
 
 def _key(request: Request, payload: Any) -> str | None:
-    user = _basic_user(request)
+    user = presented_key(request)
     if user:
         return user
     if isinstance(payload, dict) and isinstance(payload.get("writeKey"), str):
@@ -111,9 +91,13 @@ def _key(request: Request, payload: Any) -> str | None:
     return None
 
 
-async def _store_events(request: Request, events: list[ParsedEvent]) -> Response:
+async def _who(request: Request, payload: Any) -> Principal | Response:
+    return await authorize(request, Permission.data_import, key=_key(request, payload))
+
+
+async def _store_events(request: Request, who: Principal, events: list[ParsedEvent]) -> Response:
     try:
-        await run_in_threadpool(ingest_http, request.app.state.store, events)
+        await run_in_threadpool(ingest_http, request.app.state.store, who, events)
     except HubError as exc:
         return _fail(503, str(exc))
     return JSONResponse({"success": True})
@@ -122,23 +106,25 @@ async def _store_events(request: Request, events: list[ParsedEvent]) -> Response
 def _single(call_type: str):  # type: ignore[no-untyped-def]
     async def endpoint(request: Request) -> Response:
         payload, error = await _decode(request, MAX_EVENT_BYTES)
-        if not _authorized(_key(request, payload)):
-            return _fail(401, "a valid write key is required (HTTP Basic user name)")
+        who = await _who(request, payload)
+        if not isinstance(who, Principal):
+            return who
         if error:
             return error
         try:
             event = parse_call(payload, call_type=call_type, received_at=datetime.now(UTC))
         except InvalidEvent as exc:
             return _fail(400, "invalid call", errors=[{"index": 0, "reason": str(exc)}])
-        return await _store_events(request, [event])
+        return await _store_events(request, who, [event])
 
     return endpoint
 
 
 async def batch(request: Request) -> Response:
     payload, error = await _decode(request, MAX_BATCH_BYTES)
-    if not _authorized(_key(request, payload)):
-        return _fail(401, "a valid write key is required (HTTP Basic user name)")
+    who = await _who(request, payload)
+    if not isinstance(who, Principal):
+        return who
     if error:
         return error
     if not isinstance(payload, dict) or not isinstance(payload.get("batch"), list):
@@ -159,13 +145,14 @@ async def batch(request: Request) -> Response:
             errors.append({"index": index, "messageId": message_id, "reason": str(exc)})
     if errors:
         return _fail(400, f"{len(errors)} invalid call(s); nothing stored", errors=errors)
-    return await _store_events(request, events)
+    return await _store_events(request, who, events)
 
 
 async def post_surveys(request: Request) -> Response:
     payload, error = await _decode(request, MAX_BATCH_BYTES)
-    if not _authorized(_key(request, payload)):
-        return _fail(401, "a valid write key is required (HTTP Basic user name)")
+    who = await _who(request, payload)
+    if not isinstance(who, Principal):
+        return who
     if error:
         return error
     items = payload.get("responses") if isinstance(payload, dict) else payload
@@ -186,6 +173,7 @@ async def post_surveys(request: Request) -> Response:
     report = await run_in_threadpool(
         import_responses,
         request.app.state.store,
+        who,
         responses,
         source="http",
         label=f"HTTP surveys {datetime.now(UTC):%Y-%m-%d}",

@@ -76,10 +76,11 @@ def register(app: typer.Typer) -> None:
         as_json: Json = False,
     ) -> None:
         """Import Segment calls (track, page, screen, identify) from a JSON-lines file."""
-        from engine.cli import emit_json, out, progress_bar
+        from engine.cli import actor, emit_json, out, progress_bar
         from engine.product.ingest import import_events_file
 
         store = _store()
+        who = actor(store)
         with progress_bar() as bar:
             task = bar.add_task(
                 f"Importing {file.name} (bytes)", total=file.stat().st_size if file.is_file() else 0
@@ -88,7 +89,9 @@ def register(app: typer.Typer) -> None:
             def progress(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            report = import_events_file(store, file, skip_invalid=skip_invalid, progress=progress)
+            report = import_events_file(
+                store, who, file, skip_invalid=skip_invalid, progress=progress
+            )
         if as_json:
             emit_json(report.to_dict())
         else:
@@ -105,10 +108,10 @@ def register(app: typer.Typer) -> None:
         as_json: Json = False,
     ) -> None:
         """Import NPS / CSAT responses from a CSV file (rejected whole on any bad row)."""
-        from engine.cli import emit_json, out
+        from engine.cli import acting, emit_json, out
         from engine.product.surveys import import_survey_file
 
-        report = import_survey_file(_store(), file)
+        report = import_survey_file(*acting(), file)
         if as_json:
             emit_json(report.to_dict())
         else:
@@ -218,11 +221,15 @@ def register(app: typer.Typer) -> None:
     @product.command("rebuild-rollups")
     def rebuild_rollups() -> None:
         """Recompute local days and every rollup (run after changing HUB_TIMEZONE)."""
-        from engine.cli import out, progress_bar
+        from engine.access import audit
+        from engine.access.roles import Permission
+        from engine.cli import actor, out, progress_bar
         from engine.product.rollups import rebuild_all
 
         settings = get_settings()
         store = _store()
+        who = actor(store)
+        audit.guard(store, who, Permission.data_import, "data.rebuild", "product rollups")
         with progress_bar() as bar, store.session() as session:
             task = bar.add_task("Recomputing local days", total=0)
             counts = rebuild_all(
@@ -231,6 +238,7 @@ def register(app: typer.Typer) -> None:
                 settings.timezone,
                 lambda done, total: bar.update(task, completed=done, total=total),
             )
+            audit.record(session, who, "data.rebuild", "product rollups", after=counts)
         out.print(
             f"Rollups rebuilt for {settings.timezone}: {counts['events']:,} events, "
             f"{counts['persons']:,} users"

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
+from engine.access.principal import SYSTEM
 from engine.demo import SCALE_USERS, DemoSpec, ProgressFn, register
 from engine.product.ingest import import_calls
 from engine.product.models import IdentityLink, ProductEvent, SurveyResponse
@@ -76,7 +77,7 @@ class ProductDemo:
             store, tracked(), label=f"demo product events (scale {spec.scale}, seed {spec.seed})"
         )
         surveys = import_responses(
-            store, responses, source="demo", label="demo survey responses", is_demo=True
+            store, SYSTEM, responses, source="demo", label="demo survey responses", is_demo=True
         )
         return report.new + surveys.new
 

@@ -21,9 +21,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from engine.access import audit
+from engine.access.principal import Principal
+from engine.access.roles import Permission
 from engine.config import get_settings
 from engine.errors import InputError
-from engine.ingest import ImportReport, finish_batch, open_batch
+from engine.ingest import ImportReport, check_import, finish_batch, open_batch
 from engine.observability import IMPORTED_ROWS
 from engine.product.buckets import day_number
 from engine.product.models import EventName, IdentityLink
@@ -264,6 +267,7 @@ def parse_line(line: bytes, received_at: datetime) -> ParsedEvent:
 
 def import_events_file(
     store: Store,
+    actor: Principal,
     path: str | Path,
     *,
     skip_invalid: bool = False,
@@ -272,6 +276,7 @@ def import_events_file(
 ) -> ImportReport:
     """`hub import events FILE`: JSON lines (or .gz) streamed in constant memory."""
     path = Path(path)
+    check_import(store, actor, KIND, str(path))
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     lines, position, total = _open_lines(path)
@@ -298,6 +303,7 @@ def import_events_file(
         is_demo=is_demo,
         skip_invalid=skip_invalid,
         where=path.name,
+        actor=actor,
     )
 
 
@@ -333,6 +339,7 @@ def import_parsed(
     is_demo: bool,
     skip_invalid: bool = False,
     where: str = "input",
+    actor: Principal | None = None,
 ) -> ImportReport:
     """One transaction: every valid call stored, or (on an invalid one) nothing at all."""
     settings = get_settings()
@@ -364,7 +371,7 @@ def import_parsed(
             )
         writer.write(chunk)
         report = ImportReport(KIND, batch.id, writer.new, writer.duplicates, invalid)
-        finish_batch(batch, report)
+        finish_batch(batch, report, actor)
     _count(report)
     return report
 
@@ -375,13 +382,17 @@ def _count(report: ImportReport) -> None:
     IMPORTED_ROWS.labels(KIND, "skipped").inc(report.skipped)
 
 
-def ingest_http(store: Store, events: list[ParsedEvent]) -> ImportReport:
+def ingest_http(store: Store, actor: Principal, events: list[ParsedEvent]) -> ImportReport:
     """Store one HTTP request's calls (all already valid) in today's HTTP batch.
+
+    The key's scope is checked; each request is not audited (a telemetry stream is not a
+    privileged act: the key's creation, revocation and last use are on record).
 
     One rolling batch per UTC day keeps `import_batches` small under many tiny requests,
     while every row still points at the batch that brought it.
     """
     settings = get_settings()
+    audit.guard(store, actor, Permission.data_import, "data.import", "events over HTTP")
     label = f"HTTP ingest {utcnow():%Y-%m-%d}"
     with store.session() as session:
         check_timezone(session, settings.timezone)

@@ -1,15 +1,12 @@
 """`POST /v1/requests`: the product's API sends its request logs in JSON batches.
 
-Authentication, for now, is a shared ingest key from `HUB_INGEST_KEY`, sent as the HTTP
-Basic user name (issue 7 replaces it with per-client API keys). A batch is validated
+Authentication: an API key with scope `ingest` (or `admin`), as `Authorization: Bearer KEY`
+or the HTTP Basic user name. A batch is validated
 whole before anything is written and answered 200 only after it is committed.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import json
 
 from starlette.concurrency import run_in_threadpool
@@ -17,7 +14,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from engine.config import get_settings
+from engine.access.http import authorize
+from engine.access.principal import Principal
+from engine.access.roles import Permission
 from engine.reliability.ingest import (
     FieldError,
     RequestRecord,
@@ -26,35 +25,6 @@ from engine.reliability.ingest import (
 )
 
 MAX_BATCH = 50_000
-INGEST_KEY_ENV = "HUB_INGEST_KEY"
-
-
-def _basic_user(header: str) -> str | None:
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic" or not value:
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return decoded.partition(":")[0]
-
-
-def _authorised(request: Request) -> bool:
-    keys = get_settings().ingest_keys
-    user = _basic_user(request.headers.get("authorization", ""))
-    return user is not None and any(hmac.compare_digest(user.encode(), k.encode()) for k in keys)
-
-
-def _unauthorised() -> Response:
-    detail = "send the ingest key as the HTTP Basic user name"
-    if not get_settings().ingest_keys:
-        detail = f"request ingest is disabled: set {INGEST_KEY_ENV} on the hub's API"
-    return JSONResponse(
-        {"error": "unauthorised", "detail": detail},
-        401,
-        headers={"WWW-Authenticate": 'Basic realm="hub ingest"'},
-    )
 
 
 def _bad(detail: str, **extra: object) -> Response:
@@ -62,8 +32,9 @@ def _bad(detail: str, **extra: object) -> Response:
 
 
 async def post_requests(request: Request) -> Response:
-    if not _authorised(request):
-        return _unauthorised()
+    who = await authorize(request, Permission.data_import)
+    if not isinstance(who, Principal):
+        return who
     try:
         payload = json.loads(await request.body())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -86,7 +57,7 @@ async def post_requests(request: Request) -> Response:
         return JSONResponse({"accepted": 0, "batch_id": None})
     store = request.app.state.store
     report = await run_in_threadpool(
-        import_request_records, store, records, source="http", label="POST /v1/requests"
+        import_request_records, store, who, records, source="http", label="POST /v1/requests"
     )
     return JSONResponse({"accepted": report.new, "batch_id": report.batch_id})
 

@@ -47,6 +47,18 @@ def _store():  # type: ignore[no-untyped-def]
     return store
 
 
+def acting() -> tuple[Any, Any]:
+    from engine.cli import acting as _acting
+
+    return _acting()
+
+
+def actor(store: Any) -> Any:
+    from engine.cli import actor as _actor
+
+    return _actor(store)
+
+
 def _console():  # type: ignore[no-untyped-def]
     from engine.cli import err, out
 
@@ -84,7 +96,7 @@ def register(app: typer.Typer) -> None:
         from engine.reliability.probes import add_probe
 
         p = add_probe(
-            _store(),
+            *acting(),
             name,
             url,
             method=method,
@@ -140,7 +152,7 @@ def register(app: typer.Typer) -> None:
         """Remove a probe target (its history stays unless --purge)."""
         from engine.reliability.probes import remove_probe
 
-        purged = remove_probe(_store(), name, purge=purge)
+        purged = remove_probe(*acting(), name, purge=purge)
         out, _ = _console()
         out.print(f"Probe {name!r} removed" + (f"; {purged} results deleted" if purge else ""))
 
@@ -160,7 +172,7 @@ def register(app: typer.Typer) -> None:
         tz = get_settings().tz
         a = parse_local_instant(start, tz, "--from")
         b = parse_local_instant(end, tz, "--to")
-        add_maintenance(_store(), a, b, target=target, reason=reason)
+        add_maintenance(*acting(), a, b, target=target, reason=reason)
         out, _ = _console()
         out.print(
             f"Maintenance {a:%Y-%m-%d %H:%M}–{b:%Y-%m-%d %H:%M} UTC declared for "
@@ -199,7 +211,7 @@ def register(app: typer.Typer) -> None:
         """Import probe history from a CSV file (all rows or none)."""
         from engine.reliability.ingest import import_probes_file
 
-        report = import_probes_file(_store(), file)
+        report = import_probes_file(*acting(), file)
         _report(
             report.to_dict(),
             as_json,
@@ -223,7 +235,7 @@ def register(app: typer.Typer) -> None:
             def progress(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            report = import_requests_file(store, file, progress)
+            report = import_requests_file(store, actor(store), file, progress)
         _report(report.to_dict(), as_json, f"{file.name}: {report.new:,} requests imported")
 
     @kpi.command("reliability")

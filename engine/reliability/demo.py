@@ -17,6 +17,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from engine.access.principal import SYSTEM
 from engine.demo import DemoSpec, ProgressFn, register
 from engine.ingest import ImportReport, finish_batch, open_batch
 from engine.reliability.ingest import (
@@ -217,6 +218,7 @@ class ReliabilityDemo:
             # Paused: the worker must never probe the demo company's made-up URLs.
             add_probe(
                 store,
+                SYSTEM,
                 t.name,
                 t.path,
                 interval="60s",
@@ -226,7 +228,9 @@ class ReliabilityDemo:
             )
         ma, mb = _maintenance(spec)
         if ma < end:
-            add_maintenance(store, ma, mb, reason="database upgrade (demo)", batch_id=config_batch)
+            add_maintenance(
+                store, SYSTEM, ma, mb, reason="database upgrade (demo)", batch_id=config_batch
+            )
         expected = len(targets) * int((end - start).total_seconds() // 60)
         label = f"Reliability: {len(targets)} probe targets"
 
@@ -235,6 +239,7 @@ class ReliabilityDemo:
 
         probes = import_probe_records(
             store,
+            SYSTEM,
             probe_records(spec, targets, start, end),
             source="demo",
             label="demo probe history",
@@ -245,6 +250,7 @@ class ReliabilityDemo:
         progress("Reliability: request logs", 0, total_requests)
         requests = import_request_records(
             store,
+            SYSTEM,
             request_records(spec, total_requests, start, end),
             source="demo",
             label="demo request logs",

@@ -25,8 +25,9 @@ from typing import IO, Any, NamedTuple
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
+from engine.access.principal import Principal
 from engine.errors import InputError
-from engine.ingest import ImportReport, finish_batch, open_batch
+from engine.ingest import ImportReport, check_import, finish_batch, open_batch
 from engine.observability import IMPORTED_ROWS
 from engine.reliability.histogram import BinCache
 from engine.reliability.models import (
@@ -291,6 +292,7 @@ _PROBE_INSERT_COLUMNS = (
 
 def import_probe_records(
     store: Store,
+    actor: Principal,
     records: Iterable[ProbeRecord],
     *,
     source: str = "file",
@@ -299,9 +301,16 @@ def import_probe_records(
     progress: ProgressFn | None = None,
 ) -> ImportReport:
     """Import checks in one transaction; (target, checked_at) already stored = duplicate."""
+    check_import(store, actor, "probes", label)
     with store.session() as s:
         report = import_probe_records_in(
-            s, records, source=source, label=label, is_demo=is_demo, progress=progress
+            s,
+            records,
+            source=source,
+            label=label,
+            is_demo=is_demo,
+            progress=progress,
+            actor=None if source in ("http", "demo") else actor,
         )
     IMPORTED_ROWS.labels("probes", "new").inc(report.new)
     IMPORTED_ROWS.labels("probes", "duplicate").inc(report.duplicates)
@@ -316,6 +325,7 @@ def import_probe_records_in(
     label: str = "",
     is_demo: bool = False,
     progress: ProgressFn | None = None,
+    actor: Principal | None = None,
 ) -> ImportReport:
     """As `import_probe_records`, inside the caller's transaction (the demo uses this)."""
     batch = open_batch(s, "probes", source, label, is_demo=is_demo)
@@ -339,7 +349,7 @@ def import_probe_records_in(
         rebuild_segments(s, target, since=first)
     apply_probe_bins(s, f"batch_id = {int(batch.id)}", +1)
     report = ImportReport("probes", batch.id, new=new, duplicates=seen - new)
-    finish_batch(batch, report)
+    finish_batch(batch, report, actor)
     return report
 
 
@@ -637,15 +647,27 @@ class _SeriesCache:
 
 def import_request_records(
     store: Store,
+    actor: Principal,
     records: Iterable[RequestRecord],
     *,
     source: str = "file",
     label: str = "",
     is_demo: bool = False,
 ) -> ImportReport:
-    """Import request-log rows and their rollups in one transaction (all or nothing)."""
+    """Import request-log rows and their rollups in one transaction (all or nothing).
+
+    Files are audited; HTTP batches are a stream, not an act (their key is checked).
+    """
+    check_import(store, actor, "requests", label)
     with store.session() as s:
-        report = import_request_records_in(s, records, source=source, label=label, is_demo=is_demo)
+        report = import_request_records_in(
+            s,
+            records,
+            source=source,
+            label=label,
+            is_demo=is_demo,
+            actor=None if source in ("http", "demo") else actor,
+        )
     IMPORTED_ROWS.labels("requests", "new").inc(report.new)
     return report
 
@@ -657,6 +679,7 @@ def import_request_records_in(
     source: str = "file",
     label: str = "",
     is_demo: bool = False,
+    actor: Principal | None = None,
 ) -> ImportReport:
     batch = open_batch(s, "requests", source, label, is_demo=is_demo)
     series = _SeriesCache(s)
@@ -687,7 +710,7 @@ def import_request_records_in(
     if total:
         apply_request_rollups(s, f"batch_id = {int(batch.id)}", +1)
     report = ImportReport("requests", batch.id, new=total)
-    finish_batch(batch, report)
+    finish_batch(batch, report, actor)
     return report
 
 
@@ -730,21 +753,23 @@ def rebuild_request_rollups(s: Session) -> None:
 # ---------------------------------------------------------------- files
 
 
-def import_probes_file(store: Store, path: Path, *, is_demo: bool = False) -> ImportReport:
+def import_probes_file(
+    store: Store, actor: Principal, path: Path, *, is_demo: bool = False
+) -> ImportReport:
     """`hub import probes FILE.csv`."""
     _check_file(path)
     return import_probe_records(
-        store, read_probe_csv(path), source="file", label=path.name, is_demo=is_demo
+        store, actor, read_probe_csv(path), source="file", label=path.name, is_demo=is_demo
     )
 
 
 def import_requests_file(
-    store: Store, path: Path, progress: ProgressFn | None = None
+    store: Store, actor: Principal, path: Path, progress: ProgressFn | None = None
 ) -> ImportReport:
     """`hub import requests FILE` (JSON lines, optionally .gz)."""
     _check_file(path)
     return import_request_records(
-        store, read_request_lines(path, progress), source="file", label=path.name
+        store, actor, read_request_lines(path, progress), source="file", label=path.name
     )
 
 

@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from engine.access import audit
+from engine.access.principal import Principal
+from engine.access.roles import Permission
 from engine.errors import InputError
 from engine.reliability.ingest import rebuild_segments
 from engine.reliability.models import (
@@ -90,6 +93,7 @@ class ProbeView:
 
 def add_probe(
     store: Store,
+    actor: Principal,
     name: str,
     url: str,
     *,
@@ -104,6 +108,7 @@ def add_probe(
 ) -> Probe:
     """Configure a target; imported history of the same name joins it."""
     name = name.strip()
+    audit.guard(store, actor, Permission.probe_manage, "probe.add", name)
     if not name or len(name) > 100:
         raise InputError("probe name must be 1–100 characters")
     if not re.match(r"^https?://[^\s/]+", url):
@@ -136,18 +141,43 @@ def add_probe(
         )
         s.add(probe)
         s.flush()
+        audit.record(
+            s,
+            actor,
+            "probe.add",
+            name,
+            after={
+                "url": url,
+                "method": method,
+                "interval_seconds": round(interval_s),
+                "timeout_seconds": timeout_s,
+                "expect": f"{low}-{high}",
+                "contains": contains,
+                "critical": critical,
+                "paused": paused,
+            },
+        )
         if s.scalar(select(func.count()).where(ProbeResult.target == name)):
             rebuild_segments(s, name)  # its interval now comes from the configuration
     return probe
 
 
-def remove_probe(store: Store, name: str, *, purge: bool = False) -> int:
+def remove_probe(store: Store, actor: Principal, name: str, *, purge: bool = False) -> int:
     """Remove a target's configuration (history stays unless `purge`); returns rows purged."""
+    audit.guard(store, actor, Permission.probe_manage, "probe.remove", name)
     with store.session() as s:
         probe = s.scalar(select(Probe).where(Probe.name == name))
         has_history = bool(s.scalar(select(func.count()).where(ProbeResult.target == name)))
         if probe is None and not (purge and has_history):
             raise InputError(f"no probe named {name!r} (see `hub probe list`)")
+        audit.record(
+            s,
+            actor,
+            "probe.remove",
+            name,
+            before=probe and {"url": probe.url, "critical": probe.critical},
+            after={"history_purged": purge},
+        )
         if probe is not None:
             s.delete(probe)
             s.flush()
@@ -201,6 +231,7 @@ def active_probes(store: Store) -> list[Probe]:
 
 def add_maintenance(
     store: Store,
+    actor: Principal,
     starts_at: datetime,
     ends_at: datetime,
     *,
@@ -209,6 +240,7 @@ def add_maintenance(
     batch_id: int | None = None,
 ) -> MaintenanceWindow:
     """Declare a maintenance window (target None = every target)."""
+    audit.guard(store, actor, Permission.probe_manage, "maintenance.add", target or "all")
     if ends_at <= starts_at:
         raise InputError("maintenance window: --to must be after --from")
     with store.session() as s:
@@ -225,6 +257,13 @@ def add_maintenance(
             batch_id=batch_id,
         )
         s.add(window)
+        audit.record(
+            s,
+            actor,
+            "maintenance.add",
+            target or "all targets",
+            after={"from": starts_at, "to": ends_at, "reason": reason[:500]},
+        )
     return window
 
 

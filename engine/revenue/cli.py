@@ -83,6 +83,12 @@ def _period(first: str | None, last: str | None, default_days: int | None = None
     return Period.from_days(start, end, get_settings().tz)
 
 
+def _acting() -> tuple[Store, Any]:
+    from engine.cli import acting
+
+    return acting()
+
+
 def _report(report: Any, as_json: bool, what: str) -> None:
     from engine.cli import emit_json, out
 
@@ -110,21 +116,21 @@ def register(app: typer.Typer) -> None:
         """Stripe events as JSON lines (customer.subscription.*, customer.*)."""
         from engine.revenue.ingest import import_events_file
 
-        _report(import_events_file(_store(), file), as_json, "Stripe events")
+        _report(import_events_file(*_acting(), file), as_json, "Stripe events")
 
     @imports.command("spend")
     def import_spend(file: FileArg, as_json: JsonFlag = False) -> None:
         """Marketing spend CSV: date,channel,amount,currency (major units), for CAC."""
         from engine.revenue.ingest import import_csv_file
 
-        _report(import_csv_file(_store(), "spend", file), as_json, "spend rows")
+        _report(import_csv_file(*_acting(), "spend", file), as_json, "spend rows")
 
     @imports.command("fx")
     def import_fx(file: FileArg, as_json: JsonFlag = False) -> None:
         """FX rates CSV: date,currency,rate (1 unit of currency = rate × HUB_CURRENCY)."""
         from engine.revenue.ingest import import_csv_file
 
-        _report(import_csv_file(_store(), "fx", file), as_json, "FX rates")
+        _report(import_csv_file(*_acting(), "fx", file), as_json, "FX rates")
 
     @kpi.command("revenue", help=KPI_HELP)
     def kpi_revenue(first: FromDay = None, last: ToDay = None, as_json: JsonFlag = False) -> None:
@@ -215,7 +221,7 @@ def register(app: typer.Typer) -> None:
         from engine.cli import emit_json, out
         from engine.revenue.stripe_api import sync_stripe
 
-        report = sync_stripe(_store())
+        report = sync_stripe(*_acting())
         if as_json:
             emit_json(report.to_dict())
             return
@@ -227,5 +233,5 @@ def register(app: typer.Typer) -> None:
         from engine.cli import out
         from engine.revenue.ingest import rebuild
 
-        states, moves = rebuild(_store())
+        states, moves = rebuild(*_acting())
         out.print(f"Rebuilt {states:,} subscription states and {moves:,} MRR movements")

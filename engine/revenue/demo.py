@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from engine.access.principal import SYSTEM
 from engine.config import get_settings
 from engine.demo import DemoSpec, ProgressFn, register
 from engine.revenue import movements
@@ -335,13 +336,13 @@ class RevenueDemo:
         events = generate_events(spec)
         total = len(events) + 2
         progress(label, 0, total)
-        fx = import_fx(store, fx_rows(spec), source="demo", label="demo FX", is_demo=True)
+        fx = import_fx(store, SYSTEM, fx_rows(spec), source="demo", label="demo FX", is_demo=True)
         spend = import_spend(
-            store, spend_rows(spec, events), source="demo", label="demo spend", is_demo=True
+            store, SYSTEM, spend_rows(spec, events), source="demo", label="demo spend", is_demo=True
         )
         progress(label, 2, total)
         report = import_events(
-            store, events, source="demo", label="demo Stripe events", is_demo=True
+            store, SYSTEM, events, source="demo", label="demo Stripe events", is_demo=True
         )
         progress(label, total, total)
         return fx.new + spend.new + report.new

@@ -20,9 +20,12 @@ from typing import IO, Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from engine.access import audit
+from engine.access.principal import Principal
+from engine.access.roles import Permission
 from engine.config import get_settings
 from engine.errors import InputError
-from engine.ingest import ImportReport, finish_batch, open_batch
+from engine.ingest import ImportReport, check_import, finish_batch, open_batch
 from engine.observability import IMPORTED_ROWS
 from engine.revenue import movements
 from engine.revenue.bulk import insert_rows, lock_revenue, one_of
@@ -133,6 +136,7 @@ def _customer_row(obj: Mapping[str, Any], created: int, batch_id: int) -> dict[s
 
 def import_events(
     store: Store,
+    actor: Principal,
     events: EventSource,
     *,
     source: str = "file",
@@ -140,8 +144,16 @@ def import_events(
     is_demo: bool = False,
 ) -> ImportReport:
     """Import Stripe events (JSON lines, bytes or dicts) in one transaction."""
+    check_import(store, actor, "stripe", label)
     with store.session() as session:
-        return import_events_in(session, events, source=source, label=label, is_demo=is_demo)
+        return import_events_in(
+            session,
+            events,
+            source=source,
+            label=label,
+            is_demo=is_demo,
+            actor=actor if source == "file" else None,
+        )
 
 
 def import_events_in(
@@ -151,6 +163,7 @@ def import_events_in(
     source: str = "file",
     label: str = "",
     is_demo: bool = False,
+    actor: Principal | None = None,
 ) -> ImportReport:
     """`import_events` inside a caller's transaction (sync stores its cursor alongside)."""
     lock_revenue(session)
@@ -183,7 +196,7 @@ def import_events_in(
     flush()
     errors.raise_if_any()
     movements.recompute(session, affected)
-    finish_batch(batch, report)
+    finish_batch(batch, report, actor)
     for outcome, n in (("new", report.new), ("duplicate", report.duplicates)):
         IMPORTED_ROWS.labels("stripe", outcome).inc(n)
     IMPORTED_ROWS.labels("stripe", "skipped").inc(report.skipped)
@@ -286,10 +299,10 @@ def _upsert_customers(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def import_events_file(
-    store: Store, path: Path, *, source: str = "file", is_demo: bool = False
+    store: Store, actor: Principal, path: Path, *, source: str = "file", is_demo: bool = False
 ) -> ImportReport:
     with open_binary(path) as stream:
-        return import_events(store, stream, source=source, label=str(path), is_demo=is_demo)
+        return import_events(store, actor, stream, source=source, label=str(path), is_demo=is_demo)
 
 
 # ---------------------------------------------------------------------------- CSVs
@@ -338,6 +351,7 @@ def _decimal(value: str, what: str) -> Decimal:
 
 def import_spend(
     store: Store,
+    actor: Principal,
     stream: Iterable[str],
     *,
     source: str = "file",
@@ -346,6 +360,7 @@ def import_spend(
 ) -> ImportReport:
     """`date,channel,amount,currency` (amount in major units). A row for a day, channel
     and currency already stored replaces its amount; an identical row is a duplicate."""
+    check_import(store, actor, "spend", label)
     with store.session() as session:
         batch = open_batch(session, "spend", source, label, is_demo=is_demo)
         report = ImportReport("spend", batch.id)
@@ -394,12 +409,13 @@ def import_spend(
             report.new += 1
         if fresh:
             insert_rows(session, MarketingSpend, fresh)
-        finish_batch(batch, report)
+        finish_batch(batch, report, None if is_demo else actor)
         return report
 
 
 def import_fx(
     store: Store,
+    actor: Principal,
     stream: Iterable[str],
     *,
     source: str = "file",
@@ -409,6 +425,7 @@ def import_fx(
     """`date,currency,rate`: one unit of `currency` is `rate` units of HUB_CURRENCY.
     A rate for a day already stored is replaced; an identical one is a duplicate."""
     reporting = get_settings().currency
+    check_import(store, actor, "fx", label)
     with store.session() as session:
         batch = open_batch(session, "fx", source, label, is_demo=is_demo)
         report = ImportReport("fx", batch.id)
@@ -448,15 +465,15 @@ def import_fx(
             report.new += 1
         if fresh:
             insert_rows(session, FxRate, fresh)
-        finish_batch(batch, report)
+        finish_batch(batch, report, None if is_demo else actor)
         return report
 
 
-def import_csv_file(store: Store, kind: str, path: Path) -> ImportReport:
+def import_csv_file(store: Store, actor: Principal, kind: str, path: Path) -> ImportReport:
     importer = {"spend": import_spend, "fx": import_fx}[kind]
     try:
         with open_text(path) as stream:
-            return importer(store, stream, label=str(path))
+            return importer(store, actor, stream, label=str(path))
     except UnicodeDecodeError:
         raise InputError(f"{path}: not UTF-8 text (save the CSV as UTF-8)") from None
 
@@ -464,9 +481,10 @@ def import_csv_file(store: Store, kind: str, path: Path) -> ImportReport:
 # ---------------------------------------------------------------------------- rebuild
 
 
-def rebuild(store: Store) -> tuple[int, int]:
+def rebuild(store: Store, actor: Principal) -> tuple[int, int]:
     """Re-derive every subscription state from stored events and recompute all movements
     (after an upgrade changes the rules). Returns (states, movements)."""
+    audit.guard(store, actor, Permission.data_import, "data.rebuild", "revenue")
     from sqlalchemy import delete
 
     from engine.revenue.models import MrrMovement
@@ -499,4 +517,8 @@ def rebuild(store: Store) -> tuple[int, int]:
             insert_rows(session, SubscriptionState, rows)
             states += len(rows)
             last = events[-1][0]
-        return states, movements.recompute(session, customers)
+        moves = movements.recompute(session, customers)
+        audit.record(
+            session, actor, "data.rebuild", "revenue", after={"states": states, "movements": moves}
+        )
+        return states, moves

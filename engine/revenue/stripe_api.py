@@ -20,8 +20,10 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from engine.access.principal import Principal
 from engine.config import get_settings
 from engine.errors import HubError
+from engine.ingest import check_import
 from engine.revenue.ingest import import_events_in
 from engine.revenue.models import StripeSyncState
 from engine.store import Store
@@ -263,11 +265,13 @@ def client_from_settings(
 
 def sync_stripe(
     store: Store,
+    actor: Principal,
     *,
     client: StripeClient | None = None,
     now: int | None = None,
 ) -> SyncReport:
     """One sync run (see the module docstring); returns what it did."""
+    check_import(store, actor, "stripe", "Stripe API sync")
     own = client is None
     client = client or client_from_settings()
     now = int(time.time()) if now is None else now

@@ -11,11 +11,12 @@ log = logging.getLogger(__name__)
 
 
 def _sync(store: Store) -> bool:
+    from engine.access.principal import SYSTEM
     from engine.revenue.stripe_api import has_api_key, sync_stripe
 
     if not has_api_key():
         return False
-    report = sync_stripe(store)
+    report = sync_stripe(store, SYSTEM)
     log.info("%s", report.summary())
     return False  # nothing more to do until the next interval
 

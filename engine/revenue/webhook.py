@@ -73,12 +73,17 @@ def verify(
 
 
 def _store_event(request: Request, event: dict[str, object]) -> dict[str, object]:
+    from engine.access.principal import webhook
     from engine.revenue.ingest import import_events, is_relevant
 
     if not is_relevant(str(event.get("type", ""))):
         return {"received": True, "stored": False, "reason": "event type not used"}
     report = import_events(
-        request.app.state.store, [event], source="webhook", label=f"webhook {event.get('id')}"
+        request.app.state.store,
+        webhook("stripe"),
+        [event],
+        source="webhook",
+        label=f"webhook {event.get('id')}",
     )
     return {"received": True, "stored": report.new == 1, "duplicate": report.duplicates == 1}
 

@@ -30,7 +30,7 @@ def _store() -> Any:
 
 
 def register(app: typer.Typer) -> None:
-    from engine.cli import emit_json, out
+    from engine.cli import acting, emit_json, out
 
     target = typer.Typer(
         help="Sync targets: a GitHub file and a Drive file kept in step.", no_args_is_help=True
@@ -54,7 +54,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Add a target."""
         t = add_target(
-            _store(),
+            *acting(),
             name,
             github=github,
             drive=drive,
@@ -92,19 +92,19 @@ def register(app: typer.Typer) -> None:
         name: str, reason: Annotated[str, typer.Option(help="Shown on the Sync page.")] = ""
     ) -> None:
         """Pause scheduled and webhook syncs of a target."""
-        set_paused(_store(), name, True, reason or None)
+        set_paused(*acting(), name, True, reason or None)
         out.print(f"Target {name} paused")
 
     @target.command("resume")
     def target_resume(name: str) -> None:
         """Resume a paused target."""
-        set_paused(_store(), name, False)
+        set_paused(*acting(), name, False)
         out.print(f"Target {name} resumed")
 
     @target.command("remove")
     def target_remove(name: str) -> None:
         """Remove a target with its history (the two documents are left untouched)."""
-        remove_target(_store(), name)
+        remove_target(*acting(), name)
         out.print(f"Target {name} removed")
 
     @sync.command("run")
@@ -116,8 +116,8 @@ def register(app: typer.Typer) -> None:
         as_json: JSON_OPT = False,
     ) -> None:
         """Queue a sync (or return the one already queued or running)."""
-        store = _store()
-        queued = service.sync_now(store, name, "cli")
+        store, who = acting()
+        queued = service.sync_now(store, who, name, "cli")
         job = (
             service.work_job(store, queued.job_id)
             if wait
@@ -139,7 +139,7 @@ def register(app: typer.Typer) -> None:
         """Cancel a queued or running job (a running attempt finishes, its result is dropped)."""
         from engine.sync.jobs import cancel
 
-        job = cancel(_store(), job_id)
+        job = cancel(*acting(), job_id)
         out.print(f"Job {job.id} cancelled")
 
     @sync.command("status")
@@ -229,12 +229,11 @@ def register(app: typer.Typer) -> None:
             except ValueError as exc:
                 raise InputError(f"--value is not JSON: {exc}") from None
         record, queued = service.resolve_conflict(
-            _store(),
+            *acting(),
             conflict_id,
             take=take,
             value=parsed,
             has_value=value is not None,
-            actor="cli",
         )
         follow = f"; sync job {queued.job_id} queued" if queued else " (target paused)"
         out.print(f"Conflict {conflict_id} at {record['path']} resolved{follow}")

@@ -16,13 +16,16 @@ from sqlalchemy import and_, delete, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from engine.access import audit
+from engine.access.principal import Principal
+from engine.access.roles import Permission
 from engine.errors import HubError
 from engine.store import Store
 from engine.store.base import UtcDateTime, utcnow
 from engine.sync.models import JOB_ACTIVE, Attempt, ConflictRecord, SyncJob, SyncTarget
 from engine.sync.targets import get_target
 
-TRIGGERS = ("manual", "schedule", "webhook", "resolution", "cli")
+TRIGGERS = ("manual", "schedule", "webhook", "resolution", "cli", "api")
 
 
 @dataclass(frozen=True)
@@ -38,9 +41,17 @@ def active_job(session: Session, target_id: int) -> SyncJob | None:
 
 
 def enqueue(
-    store: Store, target_name: str, trigger: str, *, allow_paused: bool = False
+    store: Store,
+    target_name: str,
+    trigger: str,
+    *,
+    allow_paused: bool = False,
+    actor: Principal | None = None,
 ) -> Enqueued:
-    """Queue a sync of the target, or return the job already queued or running for it."""
+    """Queue a sync of the target, or return the job already queued or running for it.
+
+    With `actor`, the trigger is audited in the same transaction that queues the job.
+    """
     if trigger not in TRIGGERS:
         raise ValueError(f"unknown trigger {trigger!r}")
     with store.session() as s:
@@ -52,6 +63,15 @@ def enqueue(
             )
         existing = active_job(s, target.id)
         if existing is not None:
+            if actor is not None:
+                audit.record(
+                    s,
+                    actor,
+                    "sync.trigger",
+                    target_name,
+                    after={"job": existing.id, "trigger": trigger},
+                    detail="already queued",
+                )
             return Enqueued(existing.id, False)
         target_id = target.id
     try:
@@ -72,12 +92,16 @@ def enqueue(
             )
             s.add(job)
             s.flush()
+            if actor is not None:
+                audit.record(
+                    s, actor, "sync.trigger", target_name, after={"job": job.id, "trigger": trigger}
+                )
             return Enqueued(job.id, True)
     except IntegrityError:  # another process queued one between our check and insert
         with store.session() as s:
             existing = active_job(s, target_id)
             if existing is None:  # it already ended: queue again
-                return enqueue(store, target_name, trigger, allow_paused=allow_paused)
+                return enqueue(store, target_name, trigger, allow_paused=allow_paused, actor=actor)
             return Enqueued(existing.id, False)
 
 
@@ -131,13 +155,22 @@ def extend_lease(store: Store, job_id: int, worker_id: str, lease_seconds: int) 
         return result.rowcount == 1
 
 
-def cancel(store: Store, job_id: int) -> SyncJob:
+def cancel(store: Store, actor: Principal, job_id: int) -> SyncJob:
+    audit.guard(store, actor, Permission.sync_trigger, "sync.cancel", str(job_id))
     with store.session() as s:
         job = s.get(SyncJob, job_id)
         if job is None:
             raise HubError(f"no sync job {job_id}")
         if job.status not in JOB_ACTIVE:
             raise HubError(f"job {job_id} already ended ({job.status})")
+        audit.record(
+            s,
+            actor,
+            "sync.cancel",
+            str(job_id),
+            before={"status": job.status},
+            after={"status": "cancelled"},
+        )
         job.status, job.finished_at, job.lease_owner = "cancelled", utcnow(), None
         return job
 

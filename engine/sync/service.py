@@ -9,6 +9,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from engine.access import audit
+from engine.access.principal import Principal
+from engine.access.roles import Permission
 from engine.config import Settings, get_settings
 from engine.errors import HubError, InputError
 from engine.store import Store
@@ -22,8 +25,10 @@ from engine.sync.targets import get_target
 RESOLUTION_CHOICES = ("github", "ai_studio", "base")
 
 
-def sync_now(store: Store, target: str, trigger: str = "manual") -> Enqueued:
-    return enqueue(store, target, trigger)
+def sync_now(store: Store, actor: Principal, target: str, trigger: str = "manual") -> Enqueued:
+    """Queue a sync now (operator); the trigger is audited with the job it queued."""
+    audit.guard(store, actor, Permission.sync_trigger, "sync.trigger", target)
+    return enqueue(store, target, trigger, actor=actor)
 
 
 def get_job(store: Store, job_id: int) -> dict[str, Any]:
@@ -175,14 +180,15 @@ def list_conflicts(
 
 def resolve_conflict(
     store: Store,
+    actor: Principal,
     conflict_id: int,
     *,
     take: str | None = None,
     value: Any = None,
     has_value: bool = False,
-    actor: str = "operator",
 ) -> tuple[dict[str, Any], Enqueued | None]:
     """Record the operator's choice and queue a sync that writes it to both sides."""
+    audit.guard(store, actor, Permission.sync_resolve, "conflict.resolve", str(conflict_id))
     if (take is None) == (not has_value):
         raise InputError("give exactly one of --take github|ai_studio|base or --value JSON")
     if take is not None and take not in RESOLUTION_CHOICES:
@@ -204,8 +210,16 @@ def resolve_conflict(
             }[take]
         else:
             record.resolution, record.resolved_value = "value", value
-        record.status, record.resolved_by, record.resolved_at = "resolved", actor, utcnow()
+        record.status, record.resolved_by, record.resolved_at = "resolved", actor.name, utcnow()
         result = conflict_dict(record, target.name)
+        audit.record(
+            s,
+            actor,
+            "conflict.resolve",
+            f"{target.name} {record.path}",
+            before={"github": record.github, "ai_studio": record.ai_studio, "base": record.base},
+            after={"resolution": record.resolution, "value": record.resolved_value},
+        )
         name, paused = target.name, target.paused
-    queued = None if paused else enqueue(store, name, "resolution")
+    queued = None if paused else enqueue(store, name, "resolution", actor=actor)
     return result, queued

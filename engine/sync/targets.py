@@ -11,6 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from engine.access import audit
+from engine.access.principal import Principal
+from engine.access.roles import Permission
 from engine.errors import HubError, InputError
 from engine.store import Store
 from engine.store.base import utcnow
@@ -58,6 +61,7 @@ def next_run(schedule: str | None, after: datetime) -> datetime | None:
 
 def add_target(
     store: Store,
+    actor: Principal,
     name: str,
     *,
     github: str,
@@ -67,6 +71,7 @@ def add_target(
     schedule: str | None = DEFAULT_SCHEDULE,
     is_demo: bool = False,
 ) -> SyncTarget:
+    audit.guard(store, actor, Permission.target_manage, "target.add", name)
     if not _NAME.match(name):
         raise InputError(
             f"target name {name!r}: use lowercase letters, digits, '.', '_' or '-' (≤ 100)"
@@ -100,6 +105,19 @@ def add_target(
             s.add(target)
             s.flush()
             s.add(SyncState(target_id=target.id, updated_at=now))
+            audit.record(
+                s,
+                actor,
+                "target.add",
+                name,
+                after={
+                    "github": f"{location.owner}/{location.repo}:{location.path}@{location.branch}",
+                    "drive": target.drive_file_id,
+                    "policy": policy,
+                    "write_mode": write_mode,
+                    "schedule": schedule,
+                },
+            )
     except IntegrityError:
         raise HubError(f"a target named {name!r} already exists") from None
     return target
@@ -117,9 +135,24 @@ def list_targets(store: Store) -> list[SyncTarget]:
         return list(s.scalars(select(SyncTarget).order_by(SyncTarget.name)))
 
 
-def set_paused(store: Store, name: str, paused: bool, reason: str | None = None) -> SyncTarget:
+def set_paused(
+    store: Store, actor: Principal, name: str, paused: bool, reason: str | None = None
+) -> SyncTarget:
+    action = "target.pause" if paused else "target.resume"
+    audit.guard(store, actor, Permission.target_pause, action, name)
     with store.session() as s:
         target = get_target(s, name)
+        audit.record(
+            s,
+            actor,
+            action,
+            name,
+            before={"paused": target.paused, "reason": target.paused_reason},
+            after={
+                "paused": paused,
+                "reason": (reason or "paused by an operator") if paused else None,
+            },
+        )
         target.paused = paused
         target.paused_reason = (reason or "paused by an operator") if paused else None
         if not paused:
@@ -127,6 +160,18 @@ def set_paused(store: Store, name: str, paused: bool, reason: str | None = None)
         return target
 
 
-def remove_target(store: Store, name: str) -> None:
+def remove_target(store: Store, actor: Principal, name: str) -> None:
+    audit.guard(store, actor, Permission.target_manage, "target.remove", name)
     with store.session() as s:
-        s.delete(get_target(s, name))
+        target = get_target(s, name)
+        audit.record(
+            s,
+            actor,
+            "target.remove",
+            name,
+            before={
+                "github": f"{target.github_owner}/{target.github_repo}:{target.github_path}",
+                "drive": target.drive_file_id,
+            },
+        )
+        s.delete(target)

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from engine.access.principal import webhook
 from engine.config import get_settings
 from engine.errors import HubError
 from engine.store import Store
@@ -66,7 +67,7 @@ def handle_push(store: Store, delivery: str, event: str, payload: dict[str, Any]
         if ref != f"refs/heads/{t.github_branch}" or t.github_path not in paths:
             continue
         try:
-            enqueue(store, t.name, "webhook")
+            enqueue(store, t.name, "webhook", actor=webhook("github"))
             queued.append(t.name)
         except HubError as exc:  # paused between our read and now: nothing to queue
             log.info("webhook: %s", exc)
@@ -105,5 +106,27 @@ async def github_webhook(request: Request) -> Response:
     return JSONResponse({"ok": True, "queued": queued})
 
 
+async def trigger_sync(request: Request) -> Response:
+    """`POST /v1/sync/{target}`: queue a sync (an `admin` API key; the trigger is audited)."""
+    from engine.access.http import authorize
+    from engine.access.principal import Principal
+    from engine.access.roles import Permission
+    from engine.sync.service import sync_now
+
+    who = await authorize(request, Permission.sync_trigger)
+    if not isinstance(who, Principal):
+        return who
+    try:
+        queued = await run_in_threadpool(
+            sync_now, request.app.state.store, who, request.path_params["target"], "api"
+        )
+    except HubError as exc:
+        return JSONResponse({"error": str(exc)}, 409)
+    return JSONResponse({"job_id": queued.job_id, "new": queued.created}, 202)
+
+
 def routes() -> list[BaseRoute]:
-    return [Route("/webhooks/github", github_webhook, methods=["POST"])]
+    return [
+        Route("/webhooks/github", github_webhook, methods=["POST"]),
+        Route("/v1/sync/{target}", trigger_sync, methods=["POST"]),
+    ]

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.access.principal import Principal
+from engine.access.roles import Role
 from engine.store import Store
 from engine.sync.service import list_conflicts, resolve_conflict
 from tests.sync.harness import SyncWorld, component, document, make_world
+
+ANA = Principal("ana@acme.test", Role.operator, "dashboard")
 
 
 def comp(cid: str, layer: str = "services", **fields: Any) -> dict[str, Any]:
@@ -64,6 +68,6 @@ def history_world(store: Store) -> SyncWorld:
     w.edit_drive(document(component("auth", version="3.0.0"), component("billing")))
     assert w.sync()["status"] == "conflict"
     conflict = list_conflicts(store, "arch")[0]
-    resolve_conflict(store, conflict["id"], take="ai_studio", actor="ana@acme.test")
+    resolve_conflict(store, ANA, conflict["id"], take="ai_studio")
     assert w.sync()["status"] == "succeeded"
     return w

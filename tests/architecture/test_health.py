@@ -11,6 +11,7 @@ from engine.architecture.health import ProbeState, match_probes, overlay, probe_
 from engine.reliability.ingest import ProbeRecord, import_probe_records
 from engine.reliability.probes import add_probe
 from engine.store import Store
+from tests.actors import ADMIN
 from tests.architecture.helpers import comp
 
 
@@ -77,16 +78,16 @@ def test_missing_tables_or_capability_degrade_honestly(
 
 def test_probe_states_from_the_reliability_tables(store: Store) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
-    add_probe(store, "api", "https://api.acme.test/healthz", interval="60s")
-    add_probe(store, "web", "https://web.acme.test/", interval="60s")
-    add_probe(store, "old", "https://old.acme.test/", interval="60s")
-    add_probe(store, "idle", "https://idle.acme.test/", interval="60s", paused=True)
+    add_probe(store, ADMIN, "api", "https://api.acme.test/healthz", interval="60s")
+    add_probe(store, ADMIN, "web", "https://web.acme.test/", interval="60s")
+    add_probe(store, ADMIN, "old", "https://old.acme.test/", interval="60s")
+    add_probe(store, ADMIN, "idle", "https://idle.acme.test/", interval="60s", paused=True)
     records = [
         ProbeRecord(name, now - timedelta(minutes=m), ok, 200 if ok else 503, 40.0, None)
         for name, ok in (("api", True), ("web", False))
         for m in range(1, 30)
     ] + [ProbeRecord("old", now - timedelta(hours=3), True, 200, 40.0, None)]
-    import_probe_records(store, records)
+    import_probe_records(store, ADMIN, records)
     states, reason = probe_states(store, now=now)
     assert reason is None
     by_name = {s.name: s for s in states}

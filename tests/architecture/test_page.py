@@ -12,6 +12,7 @@ from engine.architecture.history import load_version, targets, versions
 from engine.store import Store
 from engine.sync.demo import SyncDemo
 from engine.sync.targets import add_target
+from tests.actors import ADMIN
 from tests.pages.harness import assert_clean, open_page
 
 
@@ -43,7 +44,7 @@ def test_empty_store_says_how_to_get_a_model(store: Store) -> None:
 
 
 def test_target_without_snapshots_says_how_to_sync(store: Store) -> None:
-    add_target(store, "fresh", github="acme/x:arch.json@main", drive="file-1", schedule=None)
+    add_target(store, ADMIN, "fresh", github="acme/x:arch.json@main", drive="file-1", schedule=None)
     at = open_page("architecture.py")
     assert_clean(at)
     assert any("has no synced model yet" in i.value for i in at.info)

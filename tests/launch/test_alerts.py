@@ -15,6 +15,7 @@ from engine.launch import alerts
 from engine.launch.models import AlertEvent, AlertNotification
 from engine.reliability.ingest import import_request_records
 from engine.store import Store
+from tests.actors import ADMIN
 from tests.launch.fakes import FakeHooks
 from tests.reliability.helpers import at, request
 
@@ -42,6 +43,7 @@ def errors_at(store: Store, minute: int, rate_errors: int, total: int = 100) -> 
     end = NOW + timedelta(minutes=minute)
     import_request_records(
         store,
+        ADMIN,
         [
             request(end - timedelta(seconds=0.5 * i + 0.1), 500 if i < rate_errors else 200)
             for i in range(total)
@@ -56,9 +58,16 @@ def count(store: Store, model: type) -> int:
 
 def test_fires_once_and_resolves_once_without_repeats(store: Store, hooks: FakeHooks) -> None:
     alerts.add_rule(
-        store, "errors", metric="error_rate", op=">", threshold=0.05, window="5m", severity="page"
+        store,
+        ADMIN,
+        "errors",
+        metric="error_rate",
+        op=">",
+        threshold=0.05,
+        window="5m",
+        severity="page",
     )
-    alerts.set_default_webhook(store, HOOK)
+    alerts.set_default_webhook(store, ADMIN, HOOK)
     n = notifier(store, hooks)
     errors_at(store, 0, 20)  # 20 % errors
     events = alerts.evaluate(store, now=NOW, notifier=n)
@@ -84,7 +93,7 @@ def test_fires_once_and_resolves_once_without_repeats(store: Store, hooks: FakeH
 def test_retries_5xx_and_429_with_backoff_and_records_each_attempt(
     store: Store, hooks: FakeHooks
 ) -> None:
-    alerts.add_rule(store, "errors", metric="error_rate", threshold=0.05, window="5m")
+    alerts.add_rule(store, ADMIN, "errors", metric="error_rate", threshold=0.05, window="5m")
     errors_at(store, 0, 50)
     hooks.fail = [500, 503, 429]
     hooks.retry_after = "7"
@@ -110,7 +119,7 @@ def test_retries_5xx_and_429_with_backoff_and_records_each_attempt(
 def test_gives_up_after_the_last_attempt_and_never_resends_while_firing(
     store: Store, hooks: FakeHooks
 ) -> None:
-    alerts.add_rule(store, "errors", metric="error_rate", threshold=0.05, window="5m")
+    alerts.add_rule(store, ADMIN, "errors", metric="error_rate", threshold=0.05, window="5m")
     errors_at(store, 0, 50)
     hooks.fail = [500] * 10
     alerts.evaluate(store, now=NOW, notifier=notifier(store, hooks))
@@ -122,13 +131,13 @@ def test_gives_up_after_the_last_attempt_and_never_resends_while_firing(
 
 def test_a_4xx_is_not_retried(store: Store, hooks: FakeHooks) -> None:
     hooks.fail = [404]
-    assert alerts.send_test(store, notifier=notifier(store, hooks)) == {"slack": False}
+    assert alerts.send_test(store, ADMIN, notifier=notifier(store, hooks)) == {"slack": False}
     assert hooks.calls == 1
 
 
 def test_burn_rate_rule_pages(store: Store, hooks: FakeHooks) -> None:
-    alerts.add_rule(store, "burn-page", burn_slo="availability", severity="page")
-    alerts.add_rule(store, "burn-ticket", burn_slo="availability", severity="ticket")
+    alerts.add_rule(store, ADMIN, "burn-page", burn_slo="availability", severity="page")
+    alerts.add_rule(store, ADMIN, "burn-ticket", burn_slo="availability", severity="ticket")
     errors_at(store, 0, 5)  # 5 % errors over the last minute, none before: 5m and 1h burn 50
     events = alerts.evaluate(store, now=NOW, notifier=notifier(store, hooks))
     fired = {e.rule for e in events}
@@ -141,7 +150,7 @@ def test_burn_rate_rule_pages(store: Store, hooks: FakeHooks) -> None:
 
 def test_send_test_alert_is_evidence(store: Store, hooks: FakeHooks) -> None:
     assert alerts.alerting_tested(store) is None
-    result = alerts.send_test(store, notifier=notifier(store, hooks), webhook_url=HOOK)
+    result = alerts.send_test(store, ADMIN, notifier=notifier(store, hooks), webhook_url=HOOK)
     assert result == {"slack": True, "webhook": True}
     assert hooks.to(HOOK)[0]["event"] == "test"
     assert alerts.alerting_tested(store) is not None
@@ -149,22 +158,22 @@ def test_send_test_alert_is_evidence(store: Store, hooks: FakeHooks) -> None:
 
 def test_send_test_without_channels_says_how(store: Store) -> None:
     with pytest.raises(InputError, match="HUB_SLACK_WEBHOOK_URL"):
-        alerts.send_test(store)
+        alerts.send_test(store, ADMIN)
 
 
 def test_rule_validation(store: Store) -> None:
     with pytest.raises(InputError):
-        alerts.add_rule(store, "x", metric="nope", threshold=1)
+        alerts.add_rule(store, ADMIN, "x", metric="nope", threshold=1)
     with pytest.raises(InputError):
-        alerts.add_rule(store, "x", metric="error_rate")
+        alerts.add_rule(store, ADMIN, "x", metric="error_rate")
     with pytest.raises(InputError):
-        alerts.add_rule(store, "x", burn_slo="latency_p95", severity="page")
-    alerts.add_rule(store, "x", metric="uptime", op="<", threshold=0.999, window="1h")
+        alerts.add_rule(store, ADMIN, "x", burn_slo="latency_p95", severity="page")
+    alerts.add_rule(store, ADMIN, "x", metric="uptime", op="<", threshold=0.999, window="1h")
     with pytest.raises(InputError):
-        alerts.add_rule(store, "x", metric="uptime", op="<", threshold=0.999)
+        alerts.add_rule(store, ADMIN, "x", metric="uptime", op="<", threshold=0.999)
     assert alerts.list_rules(store)[0]["window_seconds"] == 3600
-    alerts.remove_rule(store, "x")
+    alerts.remove_rule(store, ADMIN, "x")
     assert alerts.list_rules(store) == []
     with pytest.raises(InputError):
-        alerts.remove_rule(store, "x")
+        alerts.remove_rule(store, ADMIN, "x")
     assert alerts.parse_duration("90s") == 90 and alerts.parse_duration("3d") == 259200

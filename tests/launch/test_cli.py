@@ -7,8 +7,10 @@ import json
 
 import pytest
 
+from engine.access import users
 from engine.launch import alerts
 from engine.store import Store
+from tests.actors import ADMIN
 from tests.cli_helpers import run_hub
 from tests.launch.fakes import FakeHooks
 
@@ -66,7 +68,7 @@ def test_incident_and_annotate(store: Store, capsys: pytest.CaptureFixture[str])
         capsys, "incident", "open", "API down", "--severity", "SEV1", "--start", "2026-01-09T10:05"
     )
     assert code == 0 and "#1 SEV1" in out
-    assert run_hub(capsys, "incident", "note", "1", "Restarted pods", "--author", "ro")[0] == 0
+    assert run_hub(capsys, "incident", "note", "1", "Restarted pods")[0] == 0
     assert run_hub(capsys, "incident", "resolve", "1")[0] == 0
     code, out, _ = run_hub(capsys, "incident", "list", "--json")
     rows = json.loads(out)
@@ -93,8 +95,12 @@ def test_launch_status_json_and_decide(store: Store, capsys: pytest.CaptureFixtu
     assert run_hub(capsys, "launch", "item", key, "--status", "done", "--owner", "ro")[0] == 0
     code, out, _ = run_hub(capsys, "launch", "status", "--json")
     assert json.loads(out)["checklist"]["done"] == 1
-    code, out, _ = run_hub(capsys, "launch", "decide", "no_go", "--by", "ro", "--json")
+    code, _, err = run_hub(capsys, "launch", "decide", "no_go", "--by", "ro@x.io", "--json")
+    assert code == 1 and "no active hub user 'ro@x.io'" in err
+    users.add_user(store, ADMIN, "ro@x.io", "admin")
+    code, out, _ = run_hub(capsys, "launch", "decide", "no_go", "--by", "ro@x.io", "--json")
     assert code == 0 and json.loads(out)["snapshot"]["checklist"]["done"] == 1
+    assert json.loads(out)["decided_by"] == "ro@x.io"
     assert run_hub(capsys, "launch", "threshold", "uptime_24h", "0.995")[0] == 0
     code, out, _ = run_hub(capsys, "launch", "status")
     assert code == 0 and "Suggested decision" in out

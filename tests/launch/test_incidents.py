@@ -13,19 +13,18 @@ from engine.launch import incidents
 from engine.launch.kpis import open_incidents_tile
 from engine.periods import Period
 from engine.store import Store
+from tests.actors import ADMIN, install_key
 from tests.reliability.helpers import at
 
-KEY = "k3y"
+KEY = "hub_ingest_k3y"
 
 
 def test_incident_lifecycle(store: Store) -> None:
     start = at("2026-01-09 16:00")
-    row = incidents.open_incident(store, "Checkout 500s", "sev1", started_at=start)
+    row = incidents.open_incident(store, ADMIN, "Checkout 500s", "sev1", started_at=start)
     assert row["severity"] == "SEV1" and row["status"] == "open"
-    incidents.add_note(
-        store, row["id"], "Rolled back v1.2", author="ro", at=start + timedelta(minutes=5)
-    )
-    done = incidents.resolve_incident(store, row["id"], at=start + timedelta(minutes=30))
+    incidents.add_note(store, ADMIN, row["id"], "Rolled back v1.2", at=start + timedelta(minutes=5))
+    done = incidents.resolve_incident(store, ADMIN, row["id"], at=start + timedelta(minutes=30))
     assert done["status"] == "resolved"
     listed = incidents.list_incidents(store)
     assert [n["text"] for n in listed[0]["notes"]] == [
@@ -35,16 +34,16 @@ def test_incident_lifecycle(store: Store) -> None:
     ]
     assert incidents.list_incidents(store, open_only=True) == []
     with pytest.raises(InputError):
-        incidents.resolve_incident(store, row["id"])
+        incidents.resolve_incident(store, ADMIN, row["id"])
     with pytest.raises(InputError):
-        incidents.open_incident(store, "x", "SEV4")
+        incidents.open_incident(store, ADMIN, "x", "SEV4")
     with pytest.raises(InputError):
-        incidents.add_note(store, 999, "no such")
+        incidents.add_note(store, ADMIN, 999, "no such")
 
 
 def test_markers_include_deploys_and_incident_starts(store: Store) -> None:
-    incidents.annotate(store, "deploy v1.2", at=at("2026-01-09 15:00"))
-    incidents.open_incident(store, "Slow", "SEV3", started_at=at("2026-01-09 15:10"))
+    incidents.annotate(store, ADMIN, "deploy v1.2", at=at("2026-01-09 15:00"))
+    incidents.open_incident(store, ADMIN, "Slow", "SEV3", started_at=at("2026-01-09 15:10"))
     marks = incidents.chart_markers(store, at("2026-01-09 00:00"), at("2026-01-10 00:00"))
     assert [m["kind"] for m in marks] == ["deploy", "incident"]
     assert marks[1]["label"] == "SEV3 Slow"
@@ -55,12 +54,12 @@ def test_open_incidents_tile_is_honest(store: Store) -> None:
         at("2026-01-01 00:00").date(), at("2026-01-31 00:00").date(), at("2026-01-01 00:00").tzinfo
     )  # type: ignore[arg-type]
     assert open_incidents_tile(store, period, False).no_data
-    incidents.open_incident(store, "A", "SEV2")
+    incidents.open_incident(store, ADMIN, "A", "SEV2")
     assert open_incidents_tile(store, period, False).value == 1.0
 
 
 def test_post_annotations(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HUB_INGEST_KEY", KEY)
+    install_key(store, KEY)
     client = TestClient(create_app(store))
     body = {"text": "deploy v2", "at": "2026-01-09T15:00:00Z", "service": "api"}
     assert client.post("/v1/annotations", json=body).status_code == 401

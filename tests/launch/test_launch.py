@@ -9,6 +9,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from engine.access.principal import Principal
+from engine.access.roles import PermissionDenied, Role
 from engine.errors import InputError
 from engine.launch import control, incidents, models
 from engine.launch.checklist_data import ITEMS, PHASES
@@ -16,7 +18,10 @@ from engine.reliability.ingest import import_probe_records, import_request_recor
 from engine.reliability.probes import add_probe
 from engine.store import Store
 from engine.store.registry import target_metadata
+from tests.actors import ADMIN
 from tests.reliability.helpers import at, check, request
+
+RO = Principal("ro", Role.admin, "cli")
 
 LAUNCH = at("2026-01-09 15:00")  # the plan's 10:00 EST
 
@@ -32,8 +37,10 @@ def test_checklist_is_seeded_once_and_editable(store: Store) -> None:
     assert {i["phase"] for i in items} == set(PHASES)
     first = items[0]
     assert first["due_at"] == LAUNCH - timedelta(days=7)
-    control.update_item(store, first["key"], status="done", owner="ro", evidence="https://x/1")
-    control.update_item(store, items[1]["key"], status="n/a", due="-48h")
+    control.update_item(
+        store, ADMIN, first["key"], status="done", owner="ro", evidence="https://x/1"
+    )
+    control.update_item(store, ADMIN, items[1]["key"], status="n/a", due="-48h")
     again = control.checklist(store, now=LAUNCH)
     assert (again[0]["status"], again[0]["owner"]) == ("done", "ro")
     assert again[1]["due_at"] == LAUNCH - timedelta(hours=48)
@@ -41,9 +48,9 @@ def test_checklist_is_seeded_once_and_editable(store: Store) -> None:
     assert progress["done"] == 1 and progress["total"] == len(ITEMS) - 1
     assert progress["by_phase"]["7 days before"]["done"] == 1
     with pytest.raises(InputError):
-        control.update_item(store, first["key"], status="finished")
+        control.update_item(store, ADMIN, first["key"], status="finished")
     with pytest.raises(InputError):
-        control.update_item(store, "nope", status="done")
+        control.update_item(store, ADMIN, "nope", status="done")
 
 
 def test_checklist_shows_live_evidence(store: Store) -> None:
@@ -74,16 +81,18 @@ def test_status_json_shape(store: Store) -> None:
 
 
 def test_success_criteria_from_data(store: Store) -> None:
-    add_probe(store, "api", "https://api.example/", interval="60s", critical=True)
+    add_probe(store, ADMIN, "api", "https://api.example/", interval="60s", critical=True)
     checks = [
         check("api", "2026-01-09 15:00", i not in (10, 11))._replace(
             checked_at=LAUNCH + timedelta(minutes=i)
         )
         for i in range(24 * 60)
     ]
-    import_probe_records(store, checks)
+    import_probe_records(store, ADMIN, checks)
     import_request_records(
-        store, [request(LAUNCH + timedelta(minutes=i), 200, 100.0 + i % 7) for i in range(1000)]
+        store,
+        ADMIN,
+        [request(LAUNCH + timedelta(minutes=i), 200, 100.0 + i % 7) for i in range(1000)],
     )
     now = LAUNCH + timedelta(days=2)
     success, rollback = control.evaluate_criteria(store, now=now)
@@ -96,7 +105,7 @@ def test_success_criteria_from_data(store: Store) -> None:
     assert not any(r["met"] for r in rollback)
     decision, reasons = control.suggest(success, rollback, [])
     assert decision == "no_go" and "Uptime" in reasons[0]
-    control.set_threshold(store, "uptime_24h", 0.998)
+    control.set_threshold(store, ADMIN, "uptime_24h", 0.998)
     success, _ = control.evaluate_criteria(store, now=now)
     assert _by_name(success, "Uptime over the first 24 h")["passed"] is True
 
@@ -104,7 +113,9 @@ def test_success_criteria_from_data(store: Store) -> None:
 def test_rollback_on_error_rate_over_5_minutes(store: Store) -> None:
     now = LAUNCH + timedelta(hours=1)
     import_request_records(
-        store, [request(now - timedelta(seconds=i + 1), 500 if i % 3 else 200) for i in range(120)]
+        store,
+        ADMIN,
+        [request(now - timedelta(seconds=i + 1), 500 if i % 3 else 200) for i in range(120)],
     )
     status = control.launch_status(store, now=now, details=True)
     met = _by_name(status["rollback_criteria"], "Error rate over the last 5 minutes")
@@ -113,13 +124,13 @@ def test_rollback_on_error_rate_over_5_minutes(store: Store) -> None:
 
 
 def test_rollback_on_unavailability_over_5_minutes(store: Store) -> None:
-    add_probe(store, "api", "https://api.example/", interval="60s", critical=True)
+    add_probe(store, ADMIN, "api", "https://api.example/", interval="60s", critical=True)
     now = LAUNCH + timedelta(hours=1)
     checks = [
         check("api", "2026-01-09 15:00", i < 50)._replace(checked_at=LAUNCH + timedelta(minutes=i))
         for i in range(60)
     ]
-    import_probe_records(store, checks)
+    import_probe_records(store, ADMIN, checks)
     _, rollback = control.evaluate_criteria(store, now=now)
     down = _by_name(rollback, "Current unavailability (seconds)")
     assert down["value"] == pytest.approx(600) and down["met"] is True
@@ -130,33 +141,35 @@ def test_rollback_on_unavailability_over_5_minutes(store: Store) -> None:
 def test_rollback_on_declared_corruption_or_breach(store: Store) -> None:
     now = LAUNCH + timedelta(hours=2)
     row = incidents.open_incident(
-        store, "Bad writes", "SEV1", started_at=LAUNCH, category="data_corruption"
+        store, ADMIN, "Bad writes", "SEV1", started_at=LAUNCH, category="data_corruption"
     )
     status = control.launch_status(store, now=now)
     assert status["decision_suggested"] == "rollback"
     assert _by_name(status["rollback_criteria"], "Open data-corruption incidents")["met"] is True
     assert _by_name(status["success_criteria"], "Open SEV1 incidents")["passed"] is False
-    incidents.resolve_incident(store, row["id"], at=now)
+    incidents.resolve_incident(store, ADMIN, row["id"], at=now)
     assert control.launch_status(store, now=now)["decision_suggested"] != "rollback"
 
 
 def test_decision_keeps_a_frozen_snapshot(store: Store) -> None:
     now = LAUNCH - timedelta(days=30)
-    d = control.record_decision(store, "go", "ro", note="looks fine", now=now)
+    d = control.record_decision(store, RO, "go", note="looks fine", now=now)
     assert d["snapshot"]["decision_suggested"] == "go"
-    incidents.open_incident(store, "Breach", "SEV1", category="security_breach")
+    incidents.open_incident(store, ADMIN, "Breach", "SEV1", category="security_breach")
     assert control.launch_status(store, now=now)["decision_suggested"] == "rollback"
     stored = control.list_decisions(store)[0]
     assert stored["snapshot"]["decision_suggested"] == "go"  # frozen
     assert stored["decided_by"] == "ro"
     with pytest.raises(InputError):
-        control.record_decision(store, "maybe", "ro")
-    with pytest.raises(InputError):
-        control.record_decision(store, "go", " ")
+        control.record_decision(store, RO, "maybe")
+    viewer = Principal("pm@x.io", Role.viewer, "dashboard")
+    with pytest.raises(PermissionDenied, match="needs the admin role"):
+        control.record_decision(store, viewer, "go")
+    assert control.list_decisions(store)[0]["decided_by"] == "ro"
 
 
 def test_report_markdown_and_html(store: Store) -> None:
-    incidents.open_incident(store, "Slow <pages>", "SEV2")
+    incidents.open_incident(store, ADMIN, "Slow <pages>", "SEV2")
     md = control.launch_report_markdown(store)
     assert "# Launch report" in md and "Slow <pages>" in md and "## Checklist" in md
     page = control.launch_report_html(store)
@@ -165,7 +178,7 @@ def test_report_markdown_and_html(store: Store) -> None:
 
 def test_launch_time_is_configurable(store: Store) -> None:
     assert control.launch_at(store) == LAUNCH
-    control.set_launch_at(store, at("2026-02-01 09:00"))
+    control.set_launch_at(store, ADMIN, at("2026-02-01 09:00"))
     assert control.launch_at(store) == at("2026-02-01 09:00")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from engine.launch import control, incidents
 from engine.store import Store
+from tests.actors import ADMIN
 from tests.pages.harness import assert_clean, open_page
 
 
@@ -19,8 +20,8 @@ def test_incidents_page_empty_then_with_data(store: Store) -> None:
     assert_clean(at)
     assert at.title[0].value == "Incidents"
     assert "hub incident open" in _text(at)
-    incidents.open_incident(store, "Checkout failing", "SEV1")
-    incidents.annotate(store, "deploy v9")
+    incidents.open_incident(store, ADMIN, "Checkout failing", "SEV1")
+    incidents.annotate(store, ADMIN, "deploy v9")
     at = open_page("incidents.py")
     assert_clean(at)
     assert any(m.value == "1" for m in at.metric if m.label == "Open SEV1")
@@ -31,7 +32,7 @@ def test_launch_page_shows_rollback_banner(store: Store) -> None:
     at = open_page("launch.py")
     assert_clean(at)
     assert at.title[0].value == "Launch"
-    incidents.open_incident(store, "Leak", "SEV1", category="security_breach")
+    incidents.open_incident(store, ADMIN, "Leak", "SEV1", category="security_breach")
     at = open_page("launch.py")
     assert_clean(at)
     assert "Rollback recommended" in _text(at)
@@ -39,7 +40,6 @@ def test_launch_page_shows_rollback_banner(store: Store) -> None:
 
 def test_launch_page_records_a_decision(store: Store) -> None:
     at = open_page("launch.py")
-    at.text_input[0].input("ro")
-    at.button[0].click().run()
+    next(b for b in at.button if b.label == "Record decision").click().run()
     assert_clean(at)
-    assert control.list_decisions(store)[0]["decided_by"] == "ro"
+    assert control.list_decisions(store)[0]["decided_by"] == "local-admin"

@@ -10,6 +10,7 @@ from engine.errors import InputError
 from engine.launch import slo
 from engine.reliability.ingest import import_request_records
 from engine.store import Store
+from tests.actors import ADMIN
 from tests.reliability.helpers import at, request
 
 
@@ -65,7 +66,7 @@ def test_burn_status_from_request_logs_pages(store: Store) -> None:
     ]
     errors = sum(r.status >= 500 for r in rows)
     assert errors == 10  # 2 %
-    import_request_records(store, rows)
+    import_request_records(store, ADMIN, rows)
     status = slo.burn_status(store, "availability", now=now)
     expected = errors / len(rows) / 0.001
     assert status["burn"]["1h"] == pytest.approx(expected)
@@ -76,10 +77,10 @@ def test_default_and_configured_slos(store: Store) -> None:
     names = {v.name: v for v in slo.list_slos(store)}
     assert names["availability"].objective == 0.999
     assert names["latency_p95"].objective == 500
-    slo.set_slo(store, "availability", "availability", 0.9995, 7)
+    slo.set_slo(store, ADMIN, "availability", "availability", 0.9995, 7)
     assert slo.get_slo(store, "availability").objective == 0.9995
     with pytest.raises(InputError):
-        slo.set_slo(store, "x", "availability", 1.5)
+        slo.set_slo(store, ADMIN, "x", "availability", 1.5)
     with pytest.raises(InputError):
         slo.allowed_error_rate(slo.get_slo(store, "latency_p95"))
 
@@ -88,6 +89,7 @@ def test_error_budget_of_requests(store: Store) -> None:
     now = at("2026-01-10 12:00")
     import_request_records(
         store,
+        ADMIN,
         [request(now - timedelta(hours=1, seconds=i), 500 if i < 2 else 200) for i in range(1000)],
     )
     budget = slo.error_budget(store, "error_rate", now=now)

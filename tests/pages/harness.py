@@ -16,9 +16,16 @@ def clear_caches() -> None:
     st.cache_resource.clear()
 
 
-def open_page(page_file: str, query: dict[str, str] | None = None) -> AppTest:
-    """Run the app, then switch to `pages/<page_file>`; returns the AppTest after that run."""
+def open_page(
+    page_file: str, query: dict[str, str] | None = None, *, address: str = "127.0.0.1"
+) -> AppTest:
+    """Run the app, then switch to `pages/<page_file>`; returns the AppTest after that run.
+
+    `address` is the dashboard's `server.address`: on 127.0.0.1 with no accounts the
+    visitor is signed in as the local admin (engine.access.policy).
+    """
     clear_caches()
+    st.config.set_option("server.address", address)
     at = AppTest.from_file(str(APP), default_timeout=30)
     for key, value in (query or {}).items():
         at.query_params[key] = value

@@ -7,6 +7,7 @@ import pytest
 from dashboard.navigation import all_pages
 from engine import demo
 from engine.store import Store
+from tests.actors import ADMIN
 from tests.pages.harness import assert_clean, open_page
 
 PAGES = [p.file for p in all_pages()]
@@ -20,7 +21,7 @@ def test_page_renders_on_an_empty_store(sqlite_store: Store, page: str) -> None:
 
 
 def test_every_page_renders_with_the_demo_company(sqlite_store: Store) -> None:
-    demo.load(sqlite_store, demo.make_spec("S", 42, today=date.today()))
+    demo.load(sqlite_store, ADMIN, demo.make_spec("S", 42, today=date.today()))
     for page in PAGES:
         at = open_page(page)
         assert_clean(at)

@@ -1,4 +1,5 @@
 from engine.store import Store
+from tests.actors import ADMIN
 from tests.pages.harness import assert_clean, open_page
 
 
@@ -33,7 +34,7 @@ def test_rollback_banner_appears_when_a_rollback_criterion_is_met(store: Store) 
 
     at = open_page("overview.py")
     assert not [e for e in at.error if "Rollback recommended" in e.value]
-    open_incident(store, "Customer data exposed", "SEV1", category="security_breach")
+    open_incident(store, ADMIN, "Customer data exposed", "SEV1", category="security_breach")
     at = open_page("overview.py")
     (banner,) = [e for e in at.error if "Rollback recommended" in e.value]
     assert "security" in banner.value.lower()

@@ -10,16 +10,19 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
+from engine.access.keys import revoke_key
 from engine.api.app import create_app
 from engine.product.models import ProductEvent, SurveyResponse
+from tests.actors import ADMIN, install_key
 from tests.product.helpers import identify, page, track
 
-KEY = "wk_test"
+KEY = "hub_ingest_wk_test"
 
 
 @pytest.fixture
 def client(store, monkeypatch):
-    monkeypatch.setenv("HUB_INGEST_KEY", f"other, {KEY}")
+    install_key(store, "hub_ingest_other")
+    install_key(store, KEY)
     with TestClient(create_app(store)) as c:
         yield c
 
@@ -56,7 +59,7 @@ def test_auth(client, store, monkeypatch):
     bad = {"Authorization": "Basic !!!"}
     assert client.post("/v1/track", json=body, headers=bad).status_code == 401
     assert client.post("/v1/batch", json={"batch": [body], "writeKey": KEY}).status_code == 200
-    monkeypatch.delenv("HUB_INGEST_KEY")
+    revoke_key(store, ADMIN, f"test-ingest-{KEY[-6:]}")
     assert client.post("/v1/track", json=body, headers=auth()).status_code == 401
     assert count(store) == 1
 

@@ -16,6 +16,7 @@ from engine.product.kpis import product_summary
 from engine.product.models import ProductEvent, UserDay
 from engine.product.rollups import TimezoneChanged, rebuild_all
 from engine.store.models import ImportBatch
+from tests.actors import ADMIN
 from tests.product.helpers import identify, ingest, page, period, track
 
 
@@ -38,9 +39,9 @@ def test_file_import_counts_new_and_duplicates(store, tmp_path):
     a = track("Signed Up", "2024-03-01T10:00:00Z", "u1", messageId="a")
     b = track("Signed In", "2024-03-01T11:00:00Z", "u1", messageId="b")
     f = _write(tmp_path / "e.jsonl", [a, b, a])
-    report = import_events_file(store, f)
+    report = import_events_file(store, ADMIN, f)
     assert (report.new, report.duplicates, report.skipped) == (2, 1, 0)
-    again = import_events_file(store, f)
+    again = import_events_file(store, ADMIN, f)
     assert (again.new, again.duplicates) == (0, 3)
     assert _count(store, ProductEvent) == 2
     with store.session() as s:
@@ -70,7 +71,7 @@ def test_bad_lines_reject_the_whole_file(store, tmp_path):
         ],
     )
     with pytest.raises(InputError) as exc:
-        import_events_file(store, f)
+        import_events_file(store, ADMIN, f)
     text = str(exc.value)
     assert "5 invalid lines" in text
     for line in ("line 2: not valid JSON", "line 3: track needs an event name", "line 4: userId"):
@@ -79,14 +80,14 @@ def test_bad_lines_reject_the_whole_file(store, tmp_path):
     assert _count(store, ProductEvent) == 0
     assert _count(store, ImportBatch) == 0  # the batch is rolled back too
 
-    report = import_events_file(store, f, skip_invalid=True)
+    report = import_events_file(store, ADMIN, f, skip_invalid=True)
     assert (report.new, report.skipped) == (1, 5)
 
 
 def test_shows_at_most_twenty_reasons(store, tmp_path):
     f = _write(tmp_path / "many.jsonl", ["{"] * 25)
     with pytest.raises(InputError) as exc:
-        import_events_file(store, f)
+        import_events_file(store, ADMIN, f)
     assert "25 invalid lines (first 20 shown)" in str(exc.value)
     assert "line 21" not in str(exc.value)
 
@@ -94,20 +95,20 @@ def test_shows_at_most_twenty_reasons(store, tmp_path):
 def test_gzip_and_missing_message_id(store, tmp_path):
     call = {"type": "track", "event": "Signed In", "userId": "u1", "timestamp": "2024-03-01"}
     f = _write(tmp_path / "e.jsonl.gz", [call, call])
-    report = import_events_file(store, f)
+    report = import_events_file(store, ADMIN, f)
     assert (report.new, report.duplicates) == (1, 1)  # same content → same derived id
 
 
 def test_progress_is_reported(store, tmp_path):
     f = _write(tmp_path / "e.jsonl", [track("A", "2024-03-01T10:00:00Z", "u1")])
     seen: list[tuple[int, int]] = []
-    import_events_file(store, f, progress=lambda d, t: seen.append((d, t)))
+    import_events_file(store, ADMIN, f, progress=lambda d, t: seen.append((d, t)))
     assert seen and seen[-1][0] == seen[-1][1] == f.stat().st_size
 
 
 def test_missing_file_is_input_error(store, tmp_path):
     with pytest.raises(InputError, match="no such file"):
-        import_events_file(store, tmp_path / "nope.jsonl")
+        import_events_file(store, ADMIN, tmp_path / "nope.jsonl")
 
 
 def test_identify_arriving_late_claims_earlier_and_later_events(store):

@@ -12,6 +12,7 @@ from engine.product.surveys import (
     survey_summary,
     trend,
 )
+from tests.actors import ADMIN
 from tests.product.helpers import period
 
 HEADER = "respondent_id,kind,score,responded_at,comment\n"
@@ -30,9 +31,9 @@ ROWS = (
 def test_import_and_scores(store, tmp_path):
     f = tmp_path / "s.csv"
     f.write_text(HEADER + ROWS)
-    report = import_survey_file(store, f)
+    report = import_survey_file(store, ADMIN, f)
     assert (report.new, report.duplicates) == (8, 0)
-    again = import_survey_file(store, f)
+    again = import_survey_file(store, ADMIN, f)
     assert (again.new, again.duplicates) == (0, 8)
     s = survey_summary(store, period("2024-03-01", "2024-03-07"))
     # 2 promoters, 2 passives, 1 detractor: (2 − 1) / 5 → 20
@@ -66,7 +67,7 @@ def test_bad_row_rejects_whole_file(store, tmp_path, row, reason):
     f = tmp_path / "s.csv"
     f.write_text(HEADER + ROWS + row + "\n")
     with pytest.raises(InputError, match=f"line 10: .*{reason}"):
-        import_survey_file(store, f)
+        import_survey_file(store, ADMIN, f)
     assert survey_summary(store, period("2024-03-01", "2024-03-07"))["nps_responses"] == 0
 
 
@@ -74,4 +75,4 @@ def test_missing_columns(store, tmp_path):
     f = tmp_path / "s.csv"
     f.write_text("respondent_id,score\nu1,5\n")
     with pytest.raises(InputError, match="missing column"):
-        import_survey_file(store, f)
+        import_survey_file(store, ADMIN, f)

@@ -9,8 +9,9 @@ from starlette.testclient import TestClient
 from engine.api.app import create_app
 from engine.reliability.models import RequestLog, RequestRollup
 from engine.store import Store
+from tests.actors import install_key
 
-KEY = "s3cret-ingest-key"
+KEY = "hub_ingest_s3cret-key"
 ITEM = {
     "ts": "2026-01-10T10:00:00Z",
     "service": "api",
@@ -23,7 +24,7 @@ ITEM = {
 
 @pytest.fixture
 def client(store: Store, monkeypatch: pytest.MonkeyPatch) -> TestClient:
-    monkeypatch.setenv("HUB_INGEST_KEY", KEY)
+    install_key(store, KEY)
     return TestClient(create_app(store))
 
 
@@ -40,13 +41,14 @@ def test_without_the_key_it_is_401(client: TestClient, store: Store) -> None:
     assert _rows(store) == 0
 
 
-def test_ingest_is_disabled_without_a_configured_key(
-    store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("HUB_INGEST_KEY", raising=False)
-    response = TestClient(create_app(store)).post("/v1/requests", json=[ITEM], auth=("", ""))
-    assert response.status_code == 401
-    assert "HUB_INGEST_KEY" in response.json()["detail"]
+def test_a_read_key_cannot_send_requests(store: Store) -> None:
+    install_key(store, "hub_read_only-key", scope="read")
+    response = TestClient(create_app(store)).post(
+        "/v1/requests", json=[ITEM], auth=("hub_read_only-key", "")
+    )
+    assert response.status_code == 403
+    assert "it needs scope admin or ingest" in response.json()["error"]
+    assert _rows(store) == 0
 
 
 def test_a_bad_item_is_400_naming_index_and_field(client: TestClient, store: Store) -> None:

@@ -23,6 +23,7 @@ from engine.reliability.models import (
     RequestRollup,
 )
 from engine.store import Store
+from tests.actors import ADMIN
 from tests.reliability.helpers import at, check, request
 
 TODAY = date(2026, 1, 20)
@@ -62,11 +63,11 @@ def test_demo_tells_the_story_and_clears_exactly(store: Store) -> None:
         assert all(p.paused for p in s.scalars(select(Probe)))  # never probed for real
 
     # Real data next to the demo survives `clear`, rollups included.
-    import_probe_records(store, [check("real", "2026-01-19 10:00", True)])
-    import_request_records(store, [request(at("2026-01-19 10:00"), 500, 42.0)])
+    import_probe_records(store, ADMIN, [check("real", "2026-01-19 10:00", True)])
+    import_request_records(store, ADMIN, [request(at("2026-01-19 10:00"), 500, 42.0)])
     from engine.demo import clear
 
-    clear(store)
+    clear(store, ADMIN)
     assert _count(store, ProbeResult) == 1 and _count(store, RequestLog) == 1
     assert _count(store, Probe) == 0 and _count(store, MaintenanceWindow) == 0
     assert _count(store, MonitoringGap) == 0

@@ -20,6 +20,7 @@ from engine.reliability.models import (
 )
 from engine.store import Store
 from engine.store.models import ImportBatch
+from tests.actors import ADMIN
 
 HEADER = "target,checked_at,ok,status_code,latency_ms,error\n"
 
@@ -53,7 +54,7 @@ def test_probe_csv_imports_with_defaults_and_duplicates(store: Store, tmp_path: 
         + "api,2026-01-10T02:01:00+02:00,FALSE,,,timeout after 10s\n"  # = 00:01 UTC: dup
         + "api,2026-01-10T00:02:00Z,0,503,12,status 503\n"
     )
-    report = import_probes_file(store, path)
+    report = import_probes_file(store, ADMIN, path)
     assert (report.new, report.duplicates) == (3, 1)
     with store.session() as s:
         rows = s.execute(
@@ -68,7 +69,7 @@ def test_probe_csv_imports_with_defaults_and_duplicates(store: Store, tmp_path: 
         assert rows[2][2:] == (503, 12.0)
         assert rows[0][0].isoformat() == "2026-01-10T00:00:00+00:00"  # no offset → UTC
     assert _count(store, ProbeSegment) == 2
-    again = import_probes_file(store, path)
+    again = import_probes_file(store, ADMIN, path)
     assert (again.new, again.duplicates) == (0, 4)
 
 
@@ -89,7 +90,7 @@ def test_a_bad_probe_row_rejects_the_whole_file(
     good = "".join(f"api,2026-01-09T00:{m:02d}:00,true,200,40,\n" for m in range(30))
     path.write_text(HEADER + good + line + "\n")
     with pytest.raises(InputError) as info:
-        import_probes_file(store, path)
+        import_probes_file(store, ADMIN, path)
     assert f"bad.csv line 32, column '{column}'" in str(info.value)
     assert _count(store, ProbeResult) == 0
     assert _count(store, ImportBatch) == 0
@@ -100,7 +101,7 @@ def test_probe_csv_header_must_be_exact(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "h.csv"
     path.write_text("target,checked_at,ok,status,latency_ms,error\n")
     with pytest.raises(InputError, match="missing status_code; unexpected status"):
-        import_probes_file(store, path)
+        import_probes_file(store, ADMIN, path)
 
 
 def test_gzipped_json_lines_import_with_rollups(store: Store, tmp_path: Path) -> None:
@@ -110,7 +111,9 @@ def test_gzipped_json_lines_import_with_rollups(store: Store, tmp_path: Path) ->
             fh.write(json.dumps(item) + "\n")
         fh.write("\n")  # blank lines are fine
     seen: list[tuple[int, int]] = []
-    report = import_requests_file(store, path, lambda done, total: seen.append((done, total)))
+    report = import_requests_file(
+        store, ADMIN, path, lambda done, total: seen.append((done, total))
+    )
     assert report.new == 120
     assert seen and seen[-1][0] == seen[-1][1]
     assert _count(store, RequestLog) == 120
@@ -142,7 +145,7 @@ def test_a_bad_request_line_rejects_the_whole_file(
     lines = [json.dumps(x) for x in _requests(2)] + [item]
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(InputError) as info:
-        import_requests_file(store, path)
+        import_requests_file(store, ADMIN, path)
     assert f"requests.jsonl {where}" in str(info.value)
     assert _count(store, RequestLog) == 0
     assert _count(store, RequestRollup) == 0
@@ -151,4 +154,4 @@ def test_a_bad_request_line_rejects_the_whole_file(
 
 def test_missing_file_is_a_clear_error(store: Store, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
-        import_requests_file(store, tmp_path / "nope.jsonl")
+        import_requests_file(store, ADMIN, tmp_path / "nope.jsonl")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from engine.reliability.ingest import import_probe_records, import_request_records
 from engine.reliability.probes import add_probe
 from engine.store import Store
+from tests.actors import ADMIN
 from tests.pages.harness import assert_clean, open_page
 from tests.reliability.helpers import check, request
 
@@ -26,14 +27,15 @@ def test_empty_page_says_how_to_add_data(store: Store) -> None:
 
 def test_page_shows_targets_timeline_and_latency(store: Store) -> None:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    add_probe(store, "api", "https://api.example/", interval="60s", critical=True)
+    add_probe(store, ADMIN, "api", "https://api.example/", interval="60s", critical=True)
     checks = []
     for m in range(0, 6 * 60):
         when = now - timedelta(minutes=6 * 60 - m)
         checks.append(check("api", "2026-01-01 00:00", m not in (30, 31))._replace(checked_at=when))
-    import_probe_records(store, checks)
+    import_probe_records(store, ADMIN, checks)
     import_request_records(
         store,
+        ADMIN,
         [
             request(now - timedelta(minutes=i), 500 if i % 50 == 0 else 200, 5.0 + i % 40)
             for i in range(1, 300)
@@ -58,12 +60,14 @@ def test_overview_tiles_are_honest_then_show_values(store: Store) -> None:
     assert "no request logs yet" in captions
 
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    add_probe(store, "api", "https://api.example/", interval="60s", critical=True)
+    add_probe(store, ADMIN, "api", "https://api.example/", interval="60s", critical=True)
     minutes = [now - timedelta(minutes=m) for m in range(1, 120)]
     import_probe_records(
-        store, [check("api", "2026-01-01 00:00", True)._replace(checked_at=t) for t in minutes]
+        store,
+        ADMIN,
+        [check("api", "2026-01-01 00:00", True)._replace(checked_at=t) for t in minutes],
     )
-    import_request_records(store, [request(t, 200, 42.0) for t in minutes])
+    import_request_records(store, ADMIN, [request(t, 200, 42.0) for t in minutes])
     at = open_page("overview.py")
     assert_clean(at)
     metrics = {m.label: m.value for m in at.metric}

@@ -12,6 +12,7 @@ from engine.reliability.histogram import ALPHA, bin_of, bin_value, percentiles
 from engine.reliability.ingest import import_request_records
 from engine.reliability.kpis import request_stats
 from engine.store import Store
+from tests.actors import ADMIN
 from tests.reliability.helpers import request
 
 SHARES = (0.5, 0.95, 0.99)
@@ -52,7 +53,7 @@ def test_window_percentiles_over_the_store_use_rollups_and_raw_edges(store: Stor
         duration = round(rng.lognormvariate(3.2, 0.9), 2)
         status = 500 if rng.random() < 0.01 else 200
         rows.append(request(when, status, duration))
-    import_request_records(store, rows)
+    import_request_records(store, ADMIN, rows)
     windows = [
         (start, start + timedelta(days=3)),  # whole UTC days: day grain
         (start + timedelta(hours=5), start + timedelta(days=2, hours=7)),  # hours + days
@@ -87,7 +88,7 @@ def test_daily_series_follow_reporting_days_in_any_timezone(store: Store, zone: 
         )
         for _ in range(3000)
     ]
-    import_request_records(store, rows)
+    import_request_records(store, ADMIN, rows)
     tz = ZoneInfo(zone)
     period = Period.from_days(date(2026, 1, 10), date(2026, 1, 12), tz)
     days = reliability_daily(store, period)

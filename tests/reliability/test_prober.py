@@ -17,6 +17,7 @@ from engine.reliability.prober import LEASE_ID, ProbeConfig, Prober, check
 from engine.reliability.probes import add_probe
 from engine.store import Store
 from engine.store.base import utcnow
+from tests.actors import ADMIN
 
 
 async def _handler(request: httpx.Request) -> httpx.Response:
@@ -36,8 +37,8 @@ def _results(store: Store) -> dict[str, list[ProbeResult]]:
 
 
 def test_a_hung_target_never_delays_the_others(store: Store) -> None:
-    add_probe(store, "fast", "http://fast.test/", interval="1s", timeout="1s")
-    add_probe(store, "hung", "http://hung.test/", interval="1s", timeout="2s", critical=True)
+    add_probe(store, ADMIN, "fast", "http://fast.test/", interval="1s", timeout="1s")
+    add_probe(store, ADMIN, "hung", "http://hung.test/", interval="1s", timeout="2s", critical=True)
     prober = Prober(
         store, transport=httpx.MockTransport(_handler), flush_seconds=0.3, concurrency=4
     )
@@ -66,7 +67,7 @@ def test_a_hung_target_never_delays_the_others(store: Store) -> None:
 
 
 def test_results_are_buffered_while_the_store_is_unreachable(store: Store) -> None:
-    add_probe(store, "fast", "http://fast.test/", interval="1s")
+    add_probe(store, ADMIN, "fast", "http://fast.test/", interval="1s")
     prober = Prober(store, transport=httpx.MockTransport(_handler))
     real_write = prober.write
     outage = {"on": True}
@@ -95,7 +96,7 @@ def test_results_are_buffered_while_the_store_is_unreachable(store: Store) -> No
 
 
 def test_taking_over_a_stale_lease_records_a_monitoring_gap(store: Store) -> None:
-    add_probe(store, "api", "http://fast.test/", interval="60s")
+    add_probe(store, ADMIN, "api", "http://fast.test/", interval="60s")
     last = utcnow() - timedelta(minutes=10)
     with store.session() as s:
         s.add(ProberLease(id=LEASE_ID, owner="old", started_at=last, last_beat_at=last))
@@ -143,7 +144,7 @@ def test_no_gap_for_time_before_the_first_target_was_configured(store: Store) ->
     last = utcnow() - timedelta(days=30)
     with store.session() as s:
         s.add(ProberLease(id=LEASE_ID, owner="old", started_at=last, last_beat_at=last))
-    add_probe(store, "api", "http://fast.test/", interval="60s")  # configured just now
+    add_probe(store, ADMIN, "api", "http://fast.test/", interval="60s")  # configured just now
     prober = Prober(store, owner="new")
     prober.targets = prober.load_targets()
     prober.write([])
@@ -181,6 +182,7 @@ def test_the_worker_task_probes_a_real_local_server(store: Store) -> None:
     assert ready.wait(5)
     add_probe(
         store,
+        ADMIN,
         "local",
         f"http://127.0.0.1:{box['port']}/",
         interval="1s",

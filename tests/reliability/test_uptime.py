@@ -14,6 +14,7 @@ from engine.reliability.kpis import SUMMARY_KEYS, reliability_summary, uptime_re
 from engine.reliability.models import ProbeSegment
 from engine.reliability.probes import add_maintenance, add_probe
 from engine.store import Store
+from tests.actors import ADMIN
 from tests.reliability.helpers import at, check
 
 UTC_TZ = ZoneInfo("UTC")
@@ -24,8 +25,8 @@ H = 3600.0
 def _load_two_targets(store: Store) -> None:
     """A: hourly, with a 2-hour outage, two no-data stretches and 1 h of maintenance.
     B: hourly and contiguous, down 02:00–04:00. Both critical."""
-    add_probe(store, "a", "https://a.example/", interval="1h", critical=True)
-    add_probe(store, "b", "https://b.example/", interval="1h", critical=True)
+    add_probe(store, ADMIN, "a", "https://a.example/", interval="1h", critical=True)
+    add_probe(store, ADMIN, "b", "https://b.example/", interval="1h", critical=True)
     a = [
         ("2026-01-09 23:30", True),  # covers to 00:30: 30 min inside the period
         ("2026-01-10 00:30", False),
@@ -41,8 +42,8 @@ def _load_two_targets(store: Store) -> None:
         for h in range(24)
     ]
     records = [check("a", w, ok) for w, ok in a] + [check("b", w, ok) for w, ok in b]
-    import_probe_records(store, records)
-    add_maintenance(store, at("2026-01-10 05:30"), at("2026-01-10 06:30"), target="a")
+    import_probe_records(store, ADMIN, records)
+    add_maintenance(store, ADMIN, at("2026-01-10 05:30"), at("2026-01-10 06:30"), target="a")
 
 
 def test_hand_computed_target_and_system_uptime(store: Store) -> None:
@@ -72,8 +73,8 @@ def test_outages_spanning_period_edges_are_clipped(store: Store) -> None:
         for d in (9, 10, 11)
         for h in range(24)
     ]
-    add_probe(store, "c", "https://c.example/", interval="1h")
-    import_probe_records(store, [check("c", w, ok) for w, ok in checks])
+    add_probe(store, ADMIN, "c", "https://c.example/", interval="1h")
+    import_probe_records(store, ADMIN, [check("c", w, ok) for w, ok in checks])
     s = reliability_summary(store, DAY)
     # Down 23:00–01:00 across the start and 23:00–01:00 across the end: 1 h inside each.
     assert s["outages"] == 2
@@ -87,13 +88,13 @@ def test_outages_spanning_period_edges_are_clipped(store: Store) -> None:
 
 
 def test_all_target_maintenance_and_non_critical_targets(store: Store) -> None:
-    add_probe(store, "core", "https://core.example/", interval="1h", critical=True)
-    add_probe(store, "docs", "https://docs.example/", interval="1h")
+    add_probe(store, ADMIN, "core", "https://core.example/", interval="1h", critical=True)
+    add_probe(store, ADMIN, "docs", "https://docs.example/", interval="1h")
     hours = [f"2026-01-10 {h:02d}:00" for h in range(24)] + ["2026-01-11 00:00"]
     records = [check("core", w, not w.endswith(("10 10:00", "10 11:00"))) for w in hours]
     records += [check("docs", w, False) for w in hours]  # docs is down all day: not critical
-    import_probe_records(store, records)
-    add_maintenance(store, at("2026-01-10 10:00"), at("2026-01-10 12:00"))  # --all
+    import_probe_records(store, ADMIN, records)
+    add_maintenance(store, ADMIN, at("2026-01-10 10:00"), at("2026-01-10 12:00"))  # --all
     s = reliability_summary(store, DAY)
     assert s["uptime"] == 1.0  # the only down time of `core` is inside maintenance
     assert s["downtime_seconds"] == 0
@@ -103,7 +104,7 @@ def test_all_target_maintenance_and_non_critical_targets(store: Store) -> None:
 def test_imported_history_without_configuration_uses_the_median_gap(store: Store) -> None:
     # Gaps of 10 min, except one of 45 min: median 10 min → cap 20 min.
     times = ["00:00", "00:10", "00:20", "01:05", "01:15", "01:25"]
-    import_probe_records(store, [check("legacy", f"2026-01-10 {t}", True) for t in times])
+    import_probe_records(store, ADMIN, [check("legacy", f"2026-01-10 {t}", True) for t in times])
     report = uptime_report(store, DAY.start, DAY.end)
     spans = [(x.start, x.end, x.state) for x in report.targets["legacy"]]
     assert spans[:3] == [
@@ -114,7 +115,7 @@ def test_imported_history_without_configuration_uses_the_median_gap(store: Store
 
 
 def test_incremental_writes_match_a_full_rebuild(store: Store) -> None:
-    add_probe(store, "live", "https://live.example/", interval="60s", critical=True)
+    add_probe(store, ADMIN, "live", "https://live.example/", interval="60s", critical=True)
     base = at("2026-01-10 00:00")
     pattern = [True] * 5 + [False] * 3 + [True] * 4
     for i, ok in enumerate(pattern * 3):
@@ -138,8 +139,8 @@ def test_incremental_writes_match_a_full_rebuild(store: Store) -> None:
 
 
 def test_the_future_is_not_measured(store: Store) -> None:
-    add_probe(store, "a", "https://a.example/", interval="1h")
-    import_probe_records(store, [check("a", "2026-01-10 00:00", True)])
+    add_probe(store, ADMIN, "a", "https://a.example/", interval="1h")
+    import_probe_records(store, ADMIN, [check("a", "2026-01-10 00:00", True)])
     s = reliability_summary(store, DAY, now=at("2026-01-10 12:00"))
     assert s["uptime"] == 1.0
     assert s["no_data_seconds"] == pytest.approx(11 * H)  # 01:00–12:00, not to midnight

@@ -14,6 +14,7 @@ from engine.revenue.models import FxRate, MarketingSpend, MrrMovement, StripeEve
 from engine.revenue.reports import customer_movements, mrr_series, revenue_kpis
 from engine.store import Store
 from engine.store.models import ImportBatch
+from tests.actors import ADMIN
 from tests.revenue.stripe_objects import event, item, period, price, subscription, ts
 
 TODAY = date(2026, 3, 31)
@@ -46,7 +47,7 @@ def test_demo_events_are_deterministic_and_cover_the_story() -> None:
 
 def test_demo_loads_through_importers_quickly_and_clears_exactly(store: Store) -> None:
     real = subscription("sub_real", "cus_real", [item(price(4200))])
-    import_events(store, [event(ts("2026-01-05"), real, "created", "evt_real")])
+    import_events(store, ADMIN, [event(ts("2026-01-05"), real, "created", "evt_real")])
     started = time.perf_counter()
     rows = RevenueDemo().load(store, demo.make_spec("S", 42, TODAY), lambda *_: None)
     assert time.perf_counter() - started < 15
@@ -62,7 +63,7 @@ def test_demo_loads_through_importers_quickly_and_clears_exactly(store: Store) -
     assert len(rows_2y) == 24 and any(r["fx"] != 0 for r in rows_2y)
     assert sum(r["churn"] for r in rows_2y) > 0 and sum(r["reactivation"] for r in rows_2y) > 0
 
-    demo.clear(store)
+    demo.clear(store, ADMIN)
     assert count(store, StripeEvent) == 1
     assert count(store, FxRate) == 0 and count(store, MarketingSpend) == 0
     assert [m["kind"] for m in customer_movements(store, "cus_real")] == ["new"]

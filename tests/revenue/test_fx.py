@@ -9,6 +9,7 @@ from engine.revenue.fx import MissingFxRate
 from engine.revenue.ingest import import_events, import_fx, import_spend
 from engine.revenue.reports import mrr_series, revenue_kpis
 from engine.store import Store
+from tests.actors import ADMIN
 from tests.revenue.stripe_objects import event, item, lines, period, price, subscription, ts
 
 RATES = [
@@ -30,9 +31,10 @@ def usd(sub_id: str, cus: str, dollars: int) -> dict:
 
 @pytest.fixture
 def two_currencies(store: Store) -> Store:
-    import_fx(store, RATES)
+    import_fx(store, ADMIN, RATES)
     import_events(
         store,
+        ADMIN,
         lines(
             [
                 event(ts("2025-01-05"), usd("sub_u", "cus_u", 100), "created"),
@@ -71,8 +73,10 @@ def test_series_identity_holds_with_fx(two_currencies: Store) -> None:
 
 
 def test_missing_rate_is_an_error_naming_currency_and_day(store: Store) -> None:
-    import_fx(store, ["date,currency,rate", "2025-01-09,EUR,1.10"])
-    import_events(store, lines([event(ts("2025-01-05"), eur("sub_e", "cus_e", 100), "created")]))
+    import_fx(store, ADMIN, ["date,currency,rate", "2025-01-09,EUR,1.10"])
+    import_events(
+        store, ADMIN, lines([event(ts("2025-01-05"), eur("sub_e", "cus_e", 100), "created")])
+    )
     with pytest.raises(MissingFxRate, match=r"EUR on or before 2025-01-05"):
         revenue_kpis(store, period("2025-01-01", "2025-01-31"))
     # Once the balance is valued on a day with a rate, the period works.
@@ -80,35 +84,41 @@ def test_missing_rate_is_an_error_naming_currency_and_day(store: Store) -> None:
 
 
 def test_no_rates_at_all_is_never_a_silent_one(store: Store) -> None:
-    import_events(store, lines([event(ts("2025-01-05"), eur("sub_e", "cus_e", 100), "created")]))
+    import_events(
+        store, ADMIN, lines([event(ts("2025-01-05"), eur("sub_e", "cus_e", 100), "created")])
+    )
     with pytest.raises(HubError, match="EUR"):
         revenue_kpis(store, period("2025-01-01", "2025-01-31"))
 
 
 def test_zero_decimal_currency_converts_whole_units(store: Store) -> None:
-    import_fx(store, RATES)
+    import_fx(store, ADMIN, RATES)
     jpy = subscription("sub_j", "cus_j", [item(price(12000, currency="jpy"), 1)], currency="jpy")
-    import_events(store, lines([event(ts("2025-01-05"), jpy, "created")]))
+    import_events(store, ADMIN, lines([event(ts("2025-01-05"), jpy, "created")]))
     k = revenue_kpis(store, period("2025-01-01", "2025-01-31")).as_json()
     assert k["mrr_end"] == 78.0  # ¥12,000 × 0.0065
 
 
 def test_spend_in_another_currency_uses_the_days_rate(store: Store) -> None:
-    import_fx(store, RATES)
-    import_events(store, lines([event(ts("2025-02-03"), usd("sub_u", "cus_u", 100), "created")]))
-    import_spend(store, ["date,channel,amount,currency", "2025-02-14,meetups,100,EUR"])
+    import_fx(store, ADMIN, RATES)
+    import_events(
+        store, ADMIN, lines([event(ts("2025-02-03"), usd("sub_u", "cus_u", 100), "created")])
+    )
+    import_spend(store, ADMIN, ["date,channel,amount,currency", "2025-02-14,meetups,100,EUR"])
     assert revenue_kpis(store, period("2025-02-01", "2025-02-28")).as_json()["cac"] == 105.0
 
 
 def test_fx_import_rejects_a_rate_for_the_reporting_currency(store: Store) -> None:
     with pytest.raises(InputError, match=r"line 2: USD is the reporting currency"):
-        import_fx(store, ["date,currency,rate", "2025-01-01,USD,1.1"], label="fx.csv")
+        import_fx(store, ADMIN, ["date,currency,rate", "2025-01-01,USD,1.1"], label="fx.csv")
 
 
 def test_fx_import_replaces_a_days_rate_and_counts_duplicates(store: Store) -> None:
-    first = import_fx(store, ["date,currency,rate", "2025-01-09,EUR,1.10"])
-    again = import_fx(store, ["date,currency,rate", "2025-01-09,EUR,1.1"])
-    changed = import_fx(store, ["date,currency,rate", "2025-01-09,EUR,1.3"])
+    first = import_fx(store, ADMIN, ["date,currency,rate", "2025-01-09,EUR,1.10"])
+    again = import_fx(store, ADMIN, ["date,currency,rate", "2025-01-09,EUR,1.1"])
+    changed = import_fx(store, ADMIN, ["date,currency,rate", "2025-01-09,EUR,1.3"])
     assert (first.new, again.duplicates, changed.new) == (1, 1, 1)
-    import_events(store, lines([event(ts("2025-01-10"), eur("sub_e", "cus_e", 100), "created")]))
+    import_events(
+        store, ADMIN, lines([event(ts("2025-01-10"), eur("sub_e", "cus_e", 100), "created")])
+    )
     assert revenue_kpis(store, period("2025-01-10", "2025-01-10")).as_json()["mrr_end"] == 130.0

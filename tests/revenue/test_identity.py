@@ -26,6 +26,7 @@ from engine.revenue.models import (
 from engine.revenue.reports import mrr_series, revenue_kpis
 from engine.store import Store
 from engine.store.models import ImportBatch
+from tests.actors import ADMIN
 from tests.revenue.stripe_objects import coupon, discount, event, item, period, price, subscription
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -141,12 +142,12 @@ def test_identity_to_the_cent_and_mrr_matches_recomputation(
     wipe(store)
     rng = random.Random(seed)
     events, rates = random_history(rng)
-    import_fx(store, ["date,currency,rate"] + [f"{d},EUR,{r}" for d, r in rates.items()])
+    import_fx(store, ADMIN, ["date,currency,rate"] + [f"{d},EUR,{r}" for d, r in rates.items()])
     delivery = events + rng.sample(events, k=min(3, len(events)))  # a few replays
     rng.shuffle(delivery)
     cut = sorted(rng.sample(range(len(delivery) + 1), 2))
     for part in (delivery[: cut[0]], delivery[cut[0] : cut[1]], delivery[cut[1] :]):
-        import_events(store, part, source="webhook")
+        import_events(store, ADMIN, part, source="webhook")
 
     span = period("2025-01-01", "2025-04-30")
     rows = mrr_series(store, span, by).rows

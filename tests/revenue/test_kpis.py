@@ -10,6 +10,7 @@ from engine.config import get_settings
 from engine.revenue.ingest import import_events, import_spend
 from engine.revenue.reports import KPI_KEYS, mrr_series, revenue_kpis
 from engine.store import Store
+from tests.actors import ADMIN
 from tests.revenue.stripe_objects import event, item, lines, period, price, subscription, ts
 
 
@@ -50,8 +51,8 @@ SPEND = [
 
 
 def test_every_kpi_of_a_hand_computed_month(store: Store) -> None:
-    import_events(store, lines(february_story()))
-    import_spend(store, SPEND)
+    import_events(store, ADMIN, lines(february_story()))
+    import_spend(store, ADMIN, SPEND)
     k = revenue_kpis(store, period("2025-02-01", "2025-02-28")).as_json()
     assert list(k) == [*KPI_KEYS, "currency"]
     assert k == {
@@ -100,7 +101,9 @@ def test_zero_denominators_are_null_never_zero(store: Store) -> None:
 
 
 def test_no_churn_means_null_ltv_and_quick_ratio(store: Store) -> None:
-    import_events(store, lines([event(ts("2025-01-05"), sub("sub_a", "cus_a", 100), "created")]))
+    import_events(
+        store, ADMIN, lines([event(ts("2025-01-05"), sub("sub_a", "cus_a", 100), "created")])
+    )
     k = revenue_kpis(store, period("2025-02-01", "2025-02-28")).as_json()
     assert k["customer_churn_rate"] == 0.0
     assert k["ltv"] is None  # ARPA ÷ 0
@@ -109,8 +112,10 @@ def test_no_churn_means_null_ltv_and_quick_ratio(store: Store) -> None:
 
 
 def test_spend_without_new_customers_gives_null_cac(store: Store) -> None:
-    import_events(store, lines([event(ts("2025-01-05"), sub("sub_a", "cus_a", 100), "created")]))
-    import_spend(store, ["date,channel,amount,currency", "2025-02-03,ads,100,USD"])
+    import_events(
+        store, ADMIN, lines([event(ts("2025-01-05"), sub("sub_a", "cus_a", 100), "created")])
+    )
+    import_spend(store, ADMIN, ["date,channel,amount,currency", "2025-02-03,ads,100,USD"])
     assert revenue_kpis(store, period("2025-02-01", "2025-02-28")).as_json()["cac"] is None
 
 
@@ -120,6 +125,7 @@ def test_period_is_whole_local_days(store: Store, monkeypatch: pytest.MonkeyPatc
     get_settings.cache_clear()
     import_events(
         store,
+        ADMIN,
         lines(
             [
                 event(ts("2025-02-28", 21, 59), sub("s1", "c1", 10), "created"),  # 23:59 local
@@ -141,6 +147,7 @@ def test_daily_buckets_follow_daylight_saving(
     get_settings.cache_clear()
     import_events(
         store,
+        ADMIN,
         lines(
             [
                 event(ts("2025-03-29", 21, 30), sub("s1", "c1", 10), "created"),  # 23:30 on 29th
@@ -157,7 +164,7 @@ def test_daily_buckets_follow_daylight_saving(
 
 
 def test_series_rows_chain_and_match_the_period_kpis(store: Store) -> None:
-    import_events(store, lines(february_story()))
+    import_events(store, ADMIN, lines(february_story()))
     rows = mrr_series(store, period("2025-01-01", "2025-03-31"), "month").rows
     assert [r["bucket"] for r in rows] == ["2025-01", "2025-02", "2025-03"]
     for before, after in itertools.pairwise(rows):
@@ -179,6 +186,7 @@ def test_trial_converting_a_little_after_trial_end_counts(store: Store) -> None:
     trial = sub("sub_t", "cus_t", 40, status="trialing", trial_end=ts("2025-02-08", 0))
     import_events(
         store,
+        ADMIN,
         lines(
             [
                 event(ts("2025-01-25"), trial, "created"),
@@ -203,7 +211,7 @@ def test_stripe_example_through_the_store(store: Store) -> None:
         )
         for i in range(50)
     ]
-    import_events(store, lines(events))
+    import_events(store, ADMIN, lines(events))
     k = revenue_kpis(store, period("2025-01-01", "2025-01-31")).as_json()
     assert (k["mrr_end"], k["new"], k["new_customers"]) == (12500.0, 12500.0, 150)
     assert k["arpa"] == 83.33 and k["arr_end"] == 150000.0

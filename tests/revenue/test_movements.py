@@ -11,6 +11,7 @@ from engine.revenue.ingest import import_events
 from engine.revenue.models import MrrMovement
 from engine.revenue.reports import customer_movements, revenue_kpis
 from engine.store import Store
+from tests.actors import ADMIN
 from tests.revenue.stripe_objects import (
     customer,
     event,
@@ -59,7 +60,7 @@ def chartmogul_events() -> list[dict]:
 
 
 def test_chartmogul_lifecycle(store: Store) -> None:
-    import_events(store, lines(chartmogul_events()))
+    import_events(store, ADMIN, lines(chartmogul_events()))
     assert moves(store) == [
         ("2025-01-10", "new", 166.67),
         ("2025-02-10", "expansion", 60.0),
@@ -77,6 +78,7 @@ def test_cancel_at_period_end_churns_when_it_ends_even_before_the_deleted_event(
     sub = subscription("sub_1", "cus_1", [item(SILVER, 1)])
     import_events(
         store,
+        ADMIN,
         lines(
             [
                 event(ts("2025-01-05"), sub, "created"),
@@ -97,6 +99,7 @@ def test_uncancelling_before_period_end_keeps_the_customer(store: Store) -> None
     scheduled = {**sub, "cancel_at_period_end": True, "current_period_end": ts("2025-02-05")}
     import_events(
         store,
+        ADMIN,
         lines(
             [
                 event(ts("2025-01-05"), sub, "created"),
@@ -114,7 +117,7 @@ def test_out_of_order_delivery_recomputes_the_customer(store: Store) -> None:
     random.Random(7).shuffle(shuffled)
     # One event at a time, in a scrambled order (as webhooks may arrive).
     for e in shuffled:
-        import_events(store, [e], source="webhook")
+        import_events(store, ADMIN, [e], source="webhook")
     assert moves(store) == [
         ("2025-01-10", "new", 166.67),
         ("2025-02-10", "expansion", 60.0),
@@ -130,6 +133,7 @@ def test_late_event_in_the_past_rewrites_later_movements(store: Store) -> None:
     sub = subscription("sub_1", "cus_1", [item(SILVER, 1)])
     import_events(
         store,
+        ADMIN,
         lines(
             [
                 event(ts("2025-01-05"), sub, "created"),
@@ -140,7 +144,9 @@ def test_late_event_in_the_past_rewrites_later_movements(store: Store) -> None:
     assert moves(store) == [("2025-01-05", "new", 30.0), ("2025-03-05", "expansion", 60.0)]
     # A February upgrade to 2 seats arrives late: March is now +30, not +60.
     import_events(
-        store, lines([event(ts("2025-02-05"), subscription("sub_1", "cus_1", [item(SILVER, 2)]))])
+        store,
+        ADMIN,
+        lines([event(ts("2025-02-05"), subscription("sub_1", "cus_1", [item(SILVER, 2)]))]),
     )
     assert moves(store) == [
         ("2025-01-05", "new", 30.0),
@@ -155,6 +161,7 @@ def test_changes_in_the_same_second_are_netted(store: Store) -> None:
     at = ts("2025-03-01")
     import_events(
         store,
+        ADMIN,
         lines(
             [
                 event(ts("2025-01-01"), old, "created"),
@@ -170,6 +177,7 @@ def test_same_second_events_of_one_subscription_last_arrival_wins(store: Store) 
     at = ts("2025-01-01")
     import_events(
         store,
+        ADMIN,
         lines(
             [
                 event(at, subscription("sub_a", "cus_1", [item(SILVER, 1)]), "created"),
@@ -186,6 +194,7 @@ def test_trial_then_conversion_is_new_at_conversion(store: Store) -> None:
     )
     import_events(
         store,
+        ADMIN,
         lines(
             [
                 event(ts("2025-01-01"), trial, "created"),
@@ -200,6 +209,7 @@ def test_past_due_counts_unpaid_does_not(store: Store) -> None:
     sub = subscription("sub_1", "cus_1", [item(SILVER, 1)])
     import_events(
         store,
+        ADMIN,
         lines(
             [
                 event(ts("2025-01-01"), sub, "created"),
@@ -219,6 +229,7 @@ def test_past_due_counts_unpaid_does_not(store: Store) -> None:
 def test_customer_events_only_name_customers(store: Store) -> None:
     import_events(
         store,
+        ADMIN,
         lines(
             [
                 customer("cus_1", "Old name", ts("2025-01-01")),
@@ -227,7 +238,7 @@ def test_customer_events_only_name_customers(store: Store) -> None:
         ),
     )
     # Later import of an older name does not win.
-    import_events(store, lines([customer("cus_1", "Stale", ts("2025-01-15"), "updated")]))
+    import_events(store, ADMIN, lines([customer("cus_1", "Stale", ts("2025-01-15"), "updated")]))
     from engine.revenue.models import RevenueCustomer
 
     with store.session() as s:
@@ -258,9 +269,9 @@ def test_concurrent_imports_for_one_customer_do_not_lose_an_event(
     monkeypatch.setattr(movements, "recompute", slow_commit)
     one = event(ts("2025-01-01"), subscription("sub_1", "cus_1", [item(SILVER, 1)]), "created")
     two = event(ts("2025-02-01"), subscription("sub_2", "cus_1", [item(GOLD_MONTH, 1)]), "created")
-    worker = threading.Thread(target=import_events, args=(store, [one]))
+    worker = threading.Thread(target=import_events, args=(store, ADMIN, [one]))
     worker.start()
     assert first_done.wait(10)
-    import_events(store, [two], source="webhook")
+    import_events(store, ADMIN, [two], source="webhook")
     worker.join(10)
     assert moves(store) == [("2025-01-01", "new", 30.0), ("2025-02-01", "expansion", 50.0)]

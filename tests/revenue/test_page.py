@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from engine.revenue.ingest import import_events, import_fx, import_spend
 from engine.store import Store
+from tests.actors import ADMIN
 from tests.pages.harness import assert_clean, open_page
 from tests.revenue.stripe_objects import customer, event, item, lines, price, subscription, ts
 
@@ -12,10 +13,11 @@ FEBRUARY = {"range": "custom", "from": "2025-02-01", "to": "2025-02-28"}
 
 def load(store: Store, *, rates: bool = True) -> None:
     if rates:
-        import_fx(store, ["date,currency,rate", "2025-01-01,EUR,1.10"])
-    import_spend(store, ["date,channel,amount,currency", "2025-02-05,ads,300,USD"])
+        import_fx(store, ADMIN, ["date,currency,rate", "2025-01-01,EUR,1.10"])
+    import_spend(store, ADMIN, ["date,channel,amount,currency", "2025-02-05,ads,300,USD"])
     import_events(
         store,
+        ADMIN,
         lines(
             [
                 customer("cus_1", "Acme Labs", ts("2025-01-01")),

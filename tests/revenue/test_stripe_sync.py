@@ -12,6 +12,7 @@ from engine.revenue.models import StripeEvent, StripeSyncState
 from engine.revenue.reports import customer_movements, revenue_kpis
 from engine.revenue.stripe_api import StripeClient, sync_stripe
 from engine.store import Store
+from tests.actors import ADMIN
 from tests.revenue.fake_stripe import API_KEY, FakeStripe
 from tests.revenue.stripe_objects import item, period, price, subscription, ts
 
@@ -43,7 +44,7 @@ def cursor(store: Store) -> int | None:
 
 def test_first_run_pages_through_every_subscription(store: Store) -> None:
     fake = seeded_fake(250)
-    report = sync_stripe(store, client=client(fake), now=NOW)
+    report = sync_stripe(store, ADMIN, client=client(fake), now=NOW)
     subs = [r for r in fake.requests if r.url.path == "/v1/subscriptions"]
     assert len(subs) == 3  # 100 + 100 + 50
     assert [r.url.params.get("starting_after") for r in subs] == [None, "sub_150", "sub_50"]
@@ -69,7 +70,7 @@ def test_seeding_rebuilds_trial_and_end_from_the_objects(store: Store) -> None:
             ended_at=ts("2025-03-10"),
         )
     )
-    sync_stripe(store, client=client(fake), now=NOW)
+    sync_stripe(store, ADMIN, client=client(fake), now=NOW)
     assert [(m["day"], m["kind"]) for m in customer_movements(store, "cus_t")] == [
         ("2025-01-15", "new"),
         ("2025-03-10", "churn"),
@@ -78,7 +79,7 @@ def test_seeding_rebuilds_trial_and_end_from_the_objects(store: Store) -> None:
 
 def test_later_runs_pull_events_since_the_cursor_and_advance_it(store: Store) -> None:
     fake = seeded_fake(3)
-    sync_stripe(store, client=client(fake), now=NOW)
+    sync_stripe(store, ADMIN, client=client(fake), now=NOW)
     old = fake.add_event(
         "customer.subscription.updated",
         NOW - 86400,
@@ -92,7 +93,7 @@ def test_later_runs_pull_events_since_the_cursor_and_advance_it(store: Store) ->
         )
     fake.add_event("invoice.paid", NOW + 500, {"id": "in_1"})
     fake.requests.clear()
-    report = sync_stripe(store, client=client(fake), now=NOW + 3600)
+    report = sync_stripe(store, ADMIN, client=client(fake), now=NOW + 3600)
     calls = [r for r in fake.requests if r.url.path == "/v1/events"]
     assert len(calls) == 3
     first = calls[0].url.params
@@ -102,7 +103,7 @@ def test_later_runs_pull_events_since_the_cursor_and_advance_it(store: Store) ->
     assert cursor(store) == NOW + 60 + 229
     with store.session() as s:
         assert s.get(StripeEvent, old["id"]) is None  # before the cursor: never asked for
-    again = sync_stripe(store, client=client(fake), now=NOW + 7200)
+    again = sync_stripe(store, ADMIN, client=client(fake), now=NOW + 7200)
     assert (again.events, again.new, again.duplicates) == (1, 0, 1)  # the cursor's own second
 
 
@@ -110,12 +111,12 @@ def test_429_is_retried_with_retry_after_then_backoff(store: Store) -> None:
     fake = seeded_fake(5)
     sleeps: list[float] = []
     fake.rate_limited, fake.retry_after = 2, "3"
-    report = sync_stripe(store, client=client(fake, sleeps), now=NOW)
+    report = sync_stripe(store, ADMIN, client=client(fake, sleeps), now=NOW)
     assert sleeps == [3.0, 3.0]
     assert report.retries == 2 and report.subscriptions == 5
     fake.rate_limited, fake.retry_after = 3, None
     sleeps.clear()
-    sync_stripe(store, client=client(fake, sleeps), now=NOW + 10)
+    sync_stripe(store, ADMIN, client=client(fake, sleeps), now=NOW + 10)
     assert sleeps == [1.0, 2.0, 4.0]
 
 
@@ -123,7 +124,7 @@ def test_endless_429_fails_cleanly_and_stores_nothing(store: Store) -> None:
     fake = seeded_fake(5)
     fake.rate_limited = 100
     with pytest.raises(HubError, match="429 after 3 retries"):
-        sync_stripe(store, client=client(fake, max_retries=3), now=NOW)
+        sync_stripe(store, ADMIN, client=client(fake, max_retries=3), now=NOW)
     assert cursor(store) is None
     with store.session() as s:
         assert s.scalar(select(func.count()).select_from(StripeEvent)) == 0
@@ -132,12 +133,12 @@ def test_endless_429_fails_cleanly_and_stores_nothing(store: Store) -> None:
 def test_bad_key_is_one_clear_error(store: Store) -> None:
     fake = FakeStripe(api_key="sk_test_other")
     with pytest.raises(HubError, match="401"):
-        sync_stripe(store, client=client(fake), now=NOW)
+        sync_stripe(store, ADMIN, client=client(fake), now=NOW)
 
 
 def test_missing_key_says_which_setting(store: Store) -> None:
     with pytest.raises(HubError, match="HUB_STRIPE_API_KEY"):
-        sync_stripe(store, now=NOW)
+        sync_stripe(store, ADMIN, now=NOW)
 
 
 def test_settings_pick_url_key_and_transport(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -146,7 +147,7 @@ def test_settings_pick_url_key_and_transport(store: Store, monkeypatch: pytest.M
     monkeypatch.setenv("HUB_STRIPE_API_URL", "http://stripe.local:12111/")
     get_settings.cache_clear()
     monkeypatch.setattr(stripe_api, "default_transport", fake.transport)
-    assert sync_stripe(store, now=NOW).subscriptions == 2
+    assert sync_stripe(store, ADMIN, now=NOW).subscriptions == 2
     assert {str(r.url.host) for r in fake.requests} == {"stripe.local"}
 
 

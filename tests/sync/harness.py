@@ -19,6 +19,7 @@ from engine.sync.jobs import enqueue
 from engine.sync.models import SyncTarget
 from engine.sync.service import work_job
 from engine.sync.targets import add_target
+from tests.actors import ADMIN
 from tests.fakes.drive import FakeDrive
 from tests.fakes.github import DEFAULT_TOKEN, FakeGitHub
 
@@ -124,6 +125,7 @@ def make_world(
     file_id = drive.add_file(json.dumps(drive_doc))
     add_target(
         store,
+        ADMIN,
         name,
         github=f"{gh.owner}/{gh.repo}:{PATH}@main",
         drive=file_id,

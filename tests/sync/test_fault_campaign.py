@@ -24,6 +24,7 @@ from engine.sync.document import canonical_json
 from engine.sync.jobs import enqueue
 from engine.sync.models import ConflictRecord, SyncJob, SyncTarget
 from engine.sync.service import list_conflicts, resolve_conflict, work_job
+from tests.actors import ADMIN
 from tests.sync.harness import PATH, SyncWorld, component, document, make_world
 
 SCENARIOS = 520
@@ -232,7 +233,7 @@ def test_fault_campaign(sqlite_store: Store, chunk: int) -> None:
             _sync(w, kill=False)
             if policy == "manual":  # an operator settles what is open, then one more sync
                 for c in list_conflicts(w.store, w.target):
-                    resolve_conflict(w.store, c["id"], take="ai_studio")
+                    resolve_conflict(w.store, ADMIN, c["id"], take="ai_studio")
                 _sync(w, kill=False)
             _check(w, ledger)
         except AssertionError as exc:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from engine.sync.jobs import claim, enqueue
 from engine.sync.models import ConflictRecord, Snapshot, SyncJob
 from engine.sync.service import list_conflicts, resolve_conflict, target_status
+from tests.actors import ADMIN
 from tests.sync.harness import PATH, component, document
 
 
@@ -106,8 +107,8 @@ def test_conflict_under_manual_keeps_each_side_then_resolution_syncs(world_facto
     # Re-syncing does not duplicate the open conflict.
     assert w.sync()["status"] == "conflict"
     assert len(list_conflicts(w.store, "arch")) == 1
-    record, queued = resolve_conflict(w.store, conflict["id"], take="ai_studio", actor="ana")
-    assert queued is not None and record["resolved_by"] == "ana"
+    record, queued = resolve_conflict(w.store, ADMIN, conflict["id"], take="ai_studio")
+    assert queued is not None and record["resolved_by"] == ADMIN.name
     from engine.sync.service import work_job
 
     job = work_job(w.store, queued.job_id, factory=w.factory, sleep=lambda _s: None)

@@ -13,6 +13,7 @@ from engine.store.base import utcnow
 from engine.sync.demo import SyncDemo
 from engine.sync.kpis import first_sync_success, latency_percentiles, success_rate
 from engine.sync.models import ConflictRecord, Snapshot, SyncJob, SyncTarget
+from tests.actors import install_key
 from tests.sync.harness import component, document, make_world
 
 UTC = ZoneInfo("UTC")
@@ -62,7 +63,12 @@ def test_success_rates_and_latency_from_real_jobs(store: Store) -> None:
 def test_metrics_endpoint_reports_sync_jobs_from_the_store(store: Store) -> None:
     w = make_world(store, github_doc=None, drive_doc=document(component("auth")))
     w.sync()
-    body = TestClient(create_app(store)).get("/metrics").text
+    install_key(store, "hub_read_metrics", scope="read")
+    body = (
+        TestClient(create_app(store))
+        .get("/metrics", headers={"Authorization": "Bearer hub_read_metrics"})
+        .text
+    )
     assert 'sync_operations_total{status="succeeded",target="arch"} 1.0' in body
     assert "sync_duration_seconds_count 1.0" in body
 

@@ -16,13 +16,14 @@ from engine.sync.runner import run_claimed_job
 from engine.sync.service import get_job
 from engine.sync.targets import add_target
 from engine.sync.tasks import fire_schedules
+from tests.actors import ADMIN
 from tests.sync.harness import component, document, make_world
 
 FAST = Settings(sync_retry_initial_seconds=0, sync_retry_max_seconds=0)
 
 
 def test_missed_schedule_runs_once_and_moves_on(store: Store) -> None:
-    add_target(store, "nightly", github="a/b:c.json", drive="f", schedule="0 3 * * *")
+    add_target(store, ADMIN, "nightly", github="a/b:c.json", drive="f", schedule="0 3 * * *")
     with store.session() as s:  # the worker was down for three days
         s.execute(update(SyncTarget).values(next_run_at=utcnow() - timedelta(days=3)))
     assert fire_schedules(store) is True
@@ -35,7 +36,7 @@ def test_missed_schedule_runs_once_and_moves_on(store: Store) -> None:
 
 
 def test_paused_targets_are_not_scheduled(store: Store) -> None:
-    add_target(store, "nightly", github="a/b:c.json", drive="f", schedule="* * * * *")
+    add_target(store, ADMIN, "nightly", github="a/b:c.json", drive="f", schedule="* * * * *")
     with store.session() as s:
         s.execute(update(SyncTarget).values(paused=True, next_run_at=utcnow()))
     assert fire_schedules(store) is False
@@ -96,7 +97,7 @@ def test_result_of_a_taken_over_attempt_is_dropped(store: Store) -> None:
 def test_cancel_and_purge(store: Store) -> None:
     make_world(store, github_doc=None, drive_doc=document(component("auth")))
     job_id = enqueue(store, "arch", "manual").job_id
-    assert cancel(store, job_id).status == "cancelled"
+    assert cancel(store, ADMIN, job_id).status == "cancelled"
     assert enqueue(store, "arch", "manual").created  # a cancelled job frees the target
     with store.session() as s:
         s.execute(

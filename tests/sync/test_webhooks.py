@@ -11,6 +11,7 @@ from engine.store import Store
 from engine.sync.models import SyncJob
 from engine.sync.targets import add_target
 from engine.sync.webhooks import signature_valid
+from tests.actors import ADMIN
 
 SECRET = "It's a Secret to Everybody"
 
@@ -31,9 +32,16 @@ def _sign(body: bytes) -> str:
 def client(store: Store, monkeypatch: pytest.MonkeyPatch) -> TestClient:
     monkeypatch.setenv("HUB_GITHUB_WEBHOOK_SECRET", SECRET)
     get_settings.cache_clear()
-    add_target(store, "arch", github="acme/platform:docs/arch.json@main", drive="f1", schedule=None)
     add_target(
-        store, "other", github="acme/platform:docs/other.json@main", drive="f2", schedule=None
+        store, ADMIN, "arch", github="acme/platform:docs/arch.json@main", drive="f1", schedule=None
+    )
+    add_target(
+        store,
+        ADMIN,
+        "other",
+        github="acme/platform:docs/other.json@main",
+        drive="f2",
+        schedule=None,
     )
     return TestClient(create_app(store))
 
