@@ -3,9 +3,12 @@
 from datetime import datetime
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.ui.common import page_header, store
+from dashboard.ui.markers import chart_markers, with_markers
+from dashboard.ui.state import filters
 from dashboard.ui.tables import table_with_download
 from engine.launch import incidents
 
@@ -23,6 +26,7 @@ def annotations() -> list[dict]:
 page_header(
     "Incidents", "Every incident with its severity and timeline, and the deploys around it."
 )
+f = filters()
 rows = all_incidents()
 marks = annotations()
 if not rows and not marks:
@@ -38,6 +42,20 @@ cols = st.columns(3)
 cols[0].metric("Open incidents", len(open_rows) if rows else "—")
 cols[1].metric("Open SEV1", sum(r["severity"] == "SEV1" for r in open_rows) if rows else "—")
 cols[2].metric("Incidents recorded", len(rows) if rows else "—")
+
+st.subheader("Over the selected period")
+if chart_markers(f.start, f.end):
+    fig = go.Figure()
+    fig.update_xaxes(
+        type="date",
+        range=[datetime.fromisoformat(x).replace(tzinfo=None) for x in (f.start, f.end)],
+    )
+    fig.update_yaxes(visible=False)
+    fig.update_layout(height=200, margin={"t": 10, "b": 10}, legend={"orientation": "h"})
+    st.plotly_chart(with_markers(fig, f.start, f.end), width="stretch")
+    st.caption("Incidents are shaded from start to resolution; hover a symbol for details.")
+else:
+    st.caption("No incidents or deploy markers in the selected period.")
 
 st.subheader("Incidents")
 if rows:

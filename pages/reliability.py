@@ -7,6 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard.ui.common import page_header, settings, store
+from dashboard.ui.markers import with_markers
 from dashboard.ui.state import filters
 from engine.kpi.units import format_value
 from engine.periods import Period
@@ -148,7 +149,7 @@ else:
     )
     fig.update_layout(height=120 + 40 * (len(t["targets"]) + 1), margin={"t": 10, "b": 10})
     fig.update_yaxes(title=None)
-    st.plotly_chart(fig, width="stretch")
+    st.plotly_chart(with_markers(fig, f.start, f.end), width="stretch")
     if t["outages"]:
         outages = pd.DataFrame(t["outages"])
         outages["start"] = pd.to_datetime(outages["start"], utc=True).dt.tz_convert(tz)
@@ -198,13 +199,13 @@ else:
         rate = series.assign(error_rate_pct=series["error_rate"] * 100)
         fig = px.line(rate, x="when", y="error_rate_pct", labels={"error_rate_pct": "error rate %"})
         fig.add_hline(y=0.1, line_dash="dot", annotation_text="target 0.1 %")
-        left.plotly_chart(fig, width="stretch")
+        left.plotly_chart(with_markers(fig, f.start, f.end), width="stretch")
         lat = series.melt(
             id_vars="when", value_vars=["p50_ms", "p95_ms", "p99_ms"], var_name="percentile"
         )
         fig = px.line(lat, x="when", y="value", color="percentile", labels={"value": "ms"})
         fig.add_hline(y=100, line_dash="dot", annotation_text="p95 target 100 ms")
-        right.plotly_chart(fig, width="stretch")
+        right.plotly_chart(with_markers(fig, f.start, f.end), width="stretch")
 
 st.subheader("Targets")
 table = pd.DataFrame(targets(f.start, f.end))
