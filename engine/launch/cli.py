@@ -1,4 +1,4 @@
-"""CLI: `hub slo …`, `hub alert add|list|remove|test|evaluate|webhook|history`,
+"""CLI: `hub slo …`, `hub alert add|list|edit|remove|test|evaluate|webhook|history`,
 `hub incident open|note|resolve|list`, `hub annotate`, `hub launch …`.
 
 `hub launch status --json` is a stable contract:
@@ -194,6 +194,31 @@ def _alert_commands(alert: typer.Typer) -> None:
             state = "[red]FIRING[/]" if r["firing"] else "ok"
             table.add_row(r["name"], rule, r["severity"], state, _fmt(r["last_value"]))
         _out().print(table)
+
+    @alert.command("edit")
+    def alert_edit(
+        name: Annotated[str, typer.Argument(help="Rule name.")],
+        op: Annotated[str | None, typer.Option(help="> >= < <=")] = None,
+        threshold: Annotated[float | None, typer.Option(help="New threshold.")] = None,
+        window: Annotated[str | None, typer.Option(help="New look-back: 5m, 1h, …")] = None,
+        severity: Annotated[str | None, typer.Option(help="page, ticket or info.")] = None,
+        enabled: Annotated[
+            bool | None, typer.Option("--enable/--disable", help="Evaluate it or not.")
+        ] = None,
+    ) -> None:
+        """Change an alert rule in place (what is not given stays as it is)."""
+        from engine.launch.alerts import update_rule
+
+        r = update_rule(
+            _store(),
+            name,
+            op=op,
+            threshold=threshold,
+            window=window,
+            severity=severity,
+            enabled=enabled,
+        )
+        _out().print(f"Alert {r['name']!r} saved ({r['severity']}, enabled: {r['enabled']})")
 
     @alert.command("remove")
     def alert_remove(name: Annotated[str, typer.Argument(help="Rule name.")]) -> None:
