@@ -12,7 +12,7 @@ RESULT = {True: "✅ pass", False: "❌ fail", None: "⏳ pending"}
 
 @st.cache_data(ttl=30, show_spinner="Evaluating launch criteria…")
 def status() -> dict:
-    return control.launch_status(store(), details=True)
+    return control.launch_status(store(allow_unreachable=True), details=True)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -42,7 +42,8 @@ elif s["decision_suggested"] == "no_go":
     st.warning("**Suggested: NO-GO** — " + "; ".join(s["reasons"]))
 else:
     st.success("**Suggested: GO** — every measurable criterion passes, nothing overdue.")
-st.caption(f"Launch time {s['launch_at'][:16]} UTC · evaluated {s['evaluated_at'][:19]} UTC")
+launch_text = f"{s['launch_at'][:16]} UTC" if s["launch_at"] else "unknown"
+st.caption(f"Launch time {launch_text} · evaluated {s['evaluated_at'][:19]} UTC")
 
 st.subheader("Success criteria")
 success = pd.DataFrame(
@@ -73,6 +74,12 @@ rollback = pd.DataFrame(
     ]
 )
 table_with_download(rollback, "launch-rollback-criteria.csv")
+if not s["store_reachable"]:
+    st.error(
+        "The store cannot be reached: the checklist, the decisions and the report come back "
+        "with it. Check HUB_DATABASE_URL and the database server (`hub doctor`)."
+    )
+    st.stop()
 
 st.subheader("Checklist")
 progress = s["checklist"]

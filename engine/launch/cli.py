@@ -370,9 +370,17 @@ def _launch_commands(launch: typer.Typer) -> None:
     @launch.command("status")
     def launch_status_cmd(as_json: JsonOpt = False) -> None:
         """Suggested decision, success and rollback criteria, checklist progress."""
+        from engine.errors import HubError
         from engine.launch.control import launch_status
 
-        status = launch_status(_store(), details=not as_json)
+        store = get_store()
+        try:
+            store.ping()
+        except HubError:
+            pass  # unreachable: the status says ROLLBACK (database connectivity lost)
+        else:
+            ensure_current(store)
+        status = launch_status(store, details=not as_json)
         if as_json:
             _json(status)
             return
@@ -399,7 +407,10 @@ def _launch_commands(launch: typer.Typer) -> None:
             )
         out.print(table)
         c = status["checklist"]
-        out.print(f"Checklist: {c['done']}/{c['total']} done")
+        if c["total"] is None:
+            out.print("Checklist: unavailable (database unreachable)")
+        else:
+            out.print(f"Checklist: {c['done']}/{c['total']} done")
 
     @launch.command("checklist")
     def launch_checklist(
