@@ -38,8 +38,8 @@ class Bucket(Protocol):
     """A labelled calendar bucket of a chart with a category x axis (e.g. 2026-W03)."""
 
     label: str
-    start: date
-    end: date
+    first: date
+    last: date
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -75,7 +75,7 @@ def _local(value: datetime, tz: ZoneInfo) -> datetime:
 
 def _bucket_of(value: datetime, tz: ZoneInfo, buckets: Sequence[Bucket]) -> str | None:
     day = value.astimezone(tz).date()
-    return next((b.label for b in buckets if b.start <= day <= b.end), None)
+    return next((b.label for b in buckets if b.first <= day <= b.last), None)
 
 
 def add_markers(
