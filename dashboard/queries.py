@@ -22,7 +22,7 @@ def rollback_reasons() -> list[str]:
     """Why the launch plan's rollback criteria say roll back now ([] when none is met)."""
     from engine.launch.control import launch_status
 
-    status = launch_status(store(), details=True)
+    status = launch_status(store(allow_unreachable=True), details=True)
     return list(status["reasons"]) if status["decision_suggested"] == "rollback" else []
 
 

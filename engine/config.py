@@ -120,6 +120,11 @@ class Settings(BaseSettings):
     slack_webhook_url: SecretStr | None = Field(
         None, description="Slack incoming-webhook URL for alerts."
     )
+    record_api_requests: bool = Field(
+        True,
+        description="Record the hub API's own requests as request logs (service `hub-api`): "
+        "buffered in memory and written every few seconds and at shutdown.",
+    )
 
     @field_validator("timezone")
     @classmethod

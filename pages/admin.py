@@ -73,7 +73,7 @@ if accounts:
                 "change role": lambda: act("Change role", users.set_role, who, new_role),
                 "disable": lambda: act("Disable", users.set_disabled, who, True),
                 "enable": lambda: act("Enable", users.set_disabled, who, False),
-                "remove": lambda: act("Remove", users.remove_user, who) or True,
+                "remove": lambda: act("Remove", users.remove_user, who),
             }[action]()
             if done is not None:
                 st.success(f"{who}: {action} done")

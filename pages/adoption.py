@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.ui.common import page_header, settings, store
+from dashboard.ui.markers import with_markers
 from dashboard.ui.state import filters
 from engine.errors import HubError
 from engine.kpi.units import format_value
@@ -87,7 +88,7 @@ fig = go.Figure()
 for col, label in (("dau", "DAU"), ("wau", "WAU"), ("mau", "MAU")):
     fig.add_scatter(x=df_lines["day"], y=df_lines[col], name=label, mode="lines")
 fig.update_layout(height=320, margin={"t": 10, "b": 10}, yaxis_title="users")
-st.plotly_chart(fig, width="stretch")
+st.plotly_chart(with_markers(fig, f.start, f.end), width="stretch")
 download(df_lines, "active_users")
 
 st.subheader("Lifecycle", help=D["lifecycle"])
@@ -102,7 +103,7 @@ colours = {
 for col, colour in colours.items():
     fig.add_bar(x=df_life["week"], y=df_life[col], name=col, marker_color=colour)
 fig.update_layout(barmode="relative", height=320, margin={"t": 10, "b": 10}, yaxis_title="users")
-st.plotly_chart(fig, width="stretch")
+st.plotly_chart(with_markers(fig, f.start, f.end), width="stretch")
 if not df_life["complete"].all():
     st.caption("The last week is still running: its figures are so far.")
 download(df_life, "lifecycle")
@@ -123,7 +124,7 @@ fig = go.Figure()
 fig.add_bar(x=df_sign["day"], y=df_sign["signups"], name="signups", marker_color="#90caf9")
 fig.add_bar(x=df_sign["day"], y=df_sign["activated"], name="activated", marker_color="#1565c0")
 fig.update_layout(barmode="overlay", height=280, margin={"t": 10, "b": 10}, yaxis_title="users")
-st.plotly_chart(fig, width="stretch")
+st.plotly_chart(with_markers(fig, f.start, f.end), width="stretch")
 download(df_sign, "signups")
 
 st.subheader("Feature adoption", help=D["feature_adoption"])

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.ui.common import page_header, settings, store
+from dashboard.ui.markers import with_markers
 from dashboard.ui.state import filters
 from engine.kpi.units import format_value
 from engine.periods import Period
@@ -80,7 +81,7 @@ if trend["nps"].notna().any():
     fig = go.Figure(go.Scatter(x=trend["bucket"], y=trend["nps"], mode="lines+markers"))
     fig.add_hline(y=40, line_dash="dot", annotation_text="target 40")
     fig.update_layout(height=280, margin={"t": 10, "b": 10}, yaxis={"range": [-100, 100]})
-    st.plotly_chart(fig, width="stretch")
+    st.plotly_chart(with_markers(fig, f.start, f.end), width="stretch")
 else:
     st.caption("No NPS responses in this period.")
 download(trend, "survey_trend")

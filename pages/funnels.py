@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.ui.common import page_header, settings, store
+from dashboard.ui.markers import with_markers
 from dashboard.ui.state import filters
 from engine.errors import HubError
 from engine.kpi.units import format_value
@@ -116,7 +117,7 @@ if weekly.empty:
 else:
     fig = go.Figure(go.Scatter(x=weekly["week"], y=weekly["conversion"], mode="lines+markers"))
     fig.update_layout(height=260, margin={"t": 10, "b": 10}, yaxis_tickformat=".0%")
-    st.plotly_chart(fig, width="stretch")
+    st.plotly_chart(with_markers(fig, f.start, f.end), width="stretch")
 download(weekly, "funnel_weekly")
 
 st.subheader("Who dropped off")

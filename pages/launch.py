@@ -14,7 +14,7 @@ RESULT = {True: "✅ pass", False: "❌ fail", None: "⏳ pending"}
 
 @st.cache_data(ttl=30, show_spinner="Evaluating launch criteria…")
 def status() -> dict:
-    return control.launch_status(store(), details=True)
+    return control.launch_status(store(allow_unreachable=True), details=True)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -32,6 +32,61 @@ def report_html() -> str:
     return control.launch_report_html(store())
 
 
+EDITABLE = ("status", "owner", "notes", "evidence")
+
+
+def _editor(phase_rows: list[dict]) -> None:
+    """The phase's items as an editable table; Save writes only the changed cells."""
+    key = phase_rows[0]["key"].split(".")[0]
+    frame = pd.DataFrame(
+        [
+            {
+                "key": i["key"],
+                "item": i["text"],
+                "status": i["status"],
+                "owner": i["owner"],
+                "due (UTC)": i["due_at"].strftime("%Y-%m-%d %H:%M"),
+                "live evidence": ""
+                if i["live_ok"] is None
+                else ("✅ " if i["live_ok"] else "❌ ") + i["live_evidence"],
+                "notes": i["notes"],
+                "evidence": i["evidence"],
+            }
+            for i in phase_rows
+        ]
+    )
+    edited = st.data_editor(
+        frame,
+        key=f"checklist-editor-{key}",
+        hide_index=True,
+        width="stretch",
+        disabled=[c for c in frame.columns if c not in EDITABLE],
+        column_config={
+            "status": st.column_config.SelectboxColumn(options=list(control.STATUSES)),
+            "evidence": st.column_config.LinkColumn(),
+        },
+    )
+    changes = [
+        (row["key"], {c: row[c] for c in EDITABLE if row[c] != before[c]})
+        for (_, row), (_, before) in zip(edited.iterrows(), frame.iterrows(), strict=True)
+    ]
+    changes = [(k, c) for k, c in changes if c]
+    c1, c2 = st.columns([1, 4])
+    if c1.button("Save changes", key=f"save-{key}", disabled=not changes):
+        saved = [act(f"Item {k}", control.update_item, k, **c) for k, c in changes]
+        if all(s is not None for s in saved):  # else act() showed why
+            items.clear()
+            status.clear()
+            st.rerun()
+    c2.download_button(
+        "⬇️ CSV",
+        frame.to_csv(index=False).encode(),
+        file_name=f"checklist-{key}.csv",
+        mime="text/csv",
+        key=f"dl-checklist-{key}",
+    )
+
+
 def _value(v: object) -> str:
     return "—" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v)
 
@@ -44,7 +99,8 @@ elif s["decision_suggested"] == "no_go":
     st.warning("**Suggested: NO-GO** — " + "; ".join(s["reasons"]))
 else:
     st.success("**Suggested: GO** — every measurable criterion passes, nothing overdue.")
-st.caption(f"Launch time {s['launch_at'][:16]} UTC · evaluated {s['evaluated_at'][:19]} UTC")
+launch_text = f"{s['launch_at'][:16]} UTC" if s["launch_at"] else "unknown"
+st.caption(f"Launch time {launch_text} · evaluated {s['evaluated_at'][:19]} UTC")
 
 st.subheader("Success criteria")
 success = pd.DataFrame(
@@ -75,6 +131,12 @@ rollback = pd.DataFrame(
     ]
 )
 table_with_download(rollback, "launch-rollback-criteria.csv")
+if not s["store_reachable"]:
+    st.error(
+        "The store cannot be reached: the checklist, the decisions and the report come back "
+        "with it. Check HUB_DATABASE_URL and the database server (`hub doctor`)."
+    )
+    st.stop()
 
 st.subheader("Checklist")
 progress = s["checklist"]
@@ -90,6 +152,9 @@ for phase, counts in progress["by_phase"].items():
         f" · {overdue} overdue" if overdue else ""
     )
     with st.expander(label):
+        if can(Permission.checklist_edit):
+            _editor(phase_rows)
+            continue
         frame = pd.DataFrame(
             [
                 {
@@ -108,7 +173,10 @@ for phase, counts in progress["by_phase"].items():
             ]
         )
         table_with_download(frame, f"checklist-{phase_rows[0]['key'].split('.')[0]}.csv")
-st.caption("Edit items with `hub launch item KEY --status done --owner NAME --evidence URL`.")
+st.caption(
+    "Operators edit status, owner, notes and evidence in place (or with `hub launch item KEY "
+    "--status done --owner NAME --evidence URL`); every edit is in the audit trail."
+)
 
 st.subheader("Go / no-go")
 with st.form("decide"):

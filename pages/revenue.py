@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.ui.common import page_header, settings, store
+from dashboard.ui.markers import with_markers
 from dashboard.ui.state import filters
 from engine.errors import HubError
 from engine.kpi.units import format_value
@@ -216,7 +217,13 @@ except HubError as exc:
     st.error(str(exc))
     rows = []
 if rows:
-    st.plotly_chart(_chart(rows, currency), width="stretch")
+    fig = with_markers(
+        _chart(rows, currency),
+        first_day.isoformat(),
+        last_day.isoformat(),
+        buckets=reports.buckets(first_day, last_day, by),
+    )
+    st.plotly_chart(fig, width="stretch")
     st.caption(
         "Each bucket: start + new + expansion + reactivation − contraction − churn + fx = end, "
         "to the cent."

@@ -34,6 +34,10 @@ def hub_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     home = tmp_path / "hub-home"
     monkeypatch.setenv("HUB_HOME", str(home))
     monkeypatch.setenv("HUB_CONFIG_FILE", str(tmp_path / "hub.toml"))
+    # The API's own request logs are written by a background thread: off unless a test
+    # turns it on (tests/reliability/test_self_requests.py), so no row lands in another
+    # test's store.
+    monkeypatch.setenv("HUB_RECORD_API_REQUESTS", "false")
     get_settings.cache_clear()
     yield home
     reset_store(None)

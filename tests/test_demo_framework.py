@@ -41,6 +41,7 @@ def test_spec_is_deterministic_per_seed() -> None:
 
 
 def test_load_and_clear_through_registered_kinds(store: Store, monkeypatch) -> None:
+    demo.kinds()  # import every real kind first, so none registers into the patched dict
     monkeypatch.setattr(demo, "_KINDS", {"widgets": CountingKind()})
     spec = demo.make_spec("S", 1, today=date(2026, 11, 1))
     seen: list[tuple[str, int, int]] = []

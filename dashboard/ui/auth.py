@@ -12,16 +12,18 @@ from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.ui.common import store
 from engine.access import sessions
 from engine.access.policy import LOCAL_ADMIN, UNCONFIGURED_HELP, SignInMode, sign_in_mode
 from engine.access.principal import Principal
-from engine.access.roles import Permission, PermissionDenied, least_role
+from engine.access.roles import Permission, PermissionDenied, Role, least_role
 from engine.access.users import SignInRefused, authenticate, oidc_principal
 from engine.errors import HubError
 
 _KEY = "hub_principal"
+UNVERIFIED = Principal("unverified (store unreachable)", Role.viewer, "dashboard")
 _TOKEN = "hub_session_token"
 
 
@@ -44,7 +46,14 @@ def sign_in() -> Principal:
     """The signed-in principal, or a sign-in screen and `st.stop()`."""
     oidc = _oidc_configured()
     host = st.get_option("server.address")
-    mode = sign_in_mode(store(), host, oidc=oidc)
+    try:
+        mode = sign_in_mode(store(allow_unreachable=True), host, oidc=oidc)
+    except (HubError, SQLAlchemyError):
+        # No store, no accounts to check. Nothing can be read or written either, but the
+        # pages that report the outage ("Rollback recommended: database connectivity
+        # lost") must still show it, so the visitor gets a viewer that can only see that.
+        st.session_state[_KEY] = UNVERIFIED
+        return UNVERIFIED
     if mode is SignInMode.local_admin:
         st.session_state[_KEY] = LOCAL_ADMIN
         return LOCAL_ADMIN
@@ -122,6 +131,9 @@ def _screen_header() -> None:
 def sidebar_identity(who: Principal) -> None:
     """Who is signed in (and how to leave), at the foot of the sidebar."""
     with st.sidebar:
+        if who is UNVERIFIED:
+            st.caption("🔒 Sign-in is unavailable: the store cannot be reached.")
+            return
         if who is LOCAL_ADMIN:
             st.caption(
                 "🔓 Signed in automatically as **admin**: the hub listens on 127.0.0.1 and has "
@@ -158,9 +170,14 @@ def needs(permission: Permission) -> str | None:
 
 
 def act(label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any | None:
-    """Run an engine write as the principal; show a refusal or an error instead of raising."""
+    """Run an engine write as the principal; show a refusal or an error instead of raising.
+
+    Returns the operation's result (True for operations that return nothing), or None
+    when it was refused or failed.
+    """
     try:
-        return fn(store(), principal(), *args, **kwargs)
+        result = fn(store(), principal(), *args, **kwargs)
+        return True if result is None else result
     except PermissionDenied as exc:
         st.error(f"{label}: refused. {exc}")
     except HubError as exc:

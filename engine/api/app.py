@@ -74,6 +74,8 @@ def create_app(store: Store | None = None) -> Starlette:
     ]
     for module in import_all("routes"):
         routes.extend(module.routes())  # type: ignore[attr-defined]
-    app = Starlette(routes=routes, middleware=[Middleware(RequestMetrics)])
+    from engine.reliability.self_requests import middleware as self_requests
+
+    app = Starlette(routes=routes, middleware=[Middleware(RequestMetrics), *self_requests()])
     app.state.store = store or get_store()
     return app

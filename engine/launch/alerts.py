@@ -148,8 +148,57 @@ def list_rules(store: Store) -> list[dict[str, Any]]:
         return [rule_dict(r) for r in s.scalars(select(AlertRule).order_by(AlertRule.name))]
 
 
+def update_rule(
+    store: Store,
+    actor: Principal,
+    name: str,
+    *,
+    op: str | None = None,
+    threshold: float | None = None,
+    window: str | None = None,
+    severity: str | None = None,
+    enabled: bool | None = None,
+) -> dict[str, Any]:
+    """Change a rule in place (None leaves a field as it is); its firing state is kept."""
+    audit.guard(store, actor, Permission.alert_manage, "alert.update_rule", name)
+    with store.session() as s:
+        rule = s.scalar(select(AlertRule).where(AlertRule.name == name))
+        if rule is None:
+            raise InputError(f"no alert rule named {name!r}")
+        before = rule_dict(rule)
+        if severity is not None:
+            allowed = ("page", "ticket") if rule.kind == "burn" else SEVERITIES
+            if severity not in allowed:
+                raise InputError(f"severity must be one of {', '.join(allowed)}")
+            rule.severity = severity
+        if rule.kind == "burn" and (op, threshold, window) != (None, None, None):
+            raise InputError("a burn-rate rule has no op, threshold or window to change")
+        if op is not None:
+            if op not in OPS:
+                raise InputError(f"op must be one of {' '.join(OPS)}")
+            rule.op = op
+        if threshold is not None:
+            rule.threshold = threshold
+        if window is not None:
+            rule.window_seconds = parse_duration(window)
+        if enabled is not None:
+            rule.enabled = enabled
+        after = rule_dict(rule)
+        changed = [k for k in after if before.get(k) != after[k]]
+        audit.record(
+            s,
+            actor,
+            "alert.update_rule",
+            name,
+            before={k: before.get(k) for k in changed},
+            after={k: after[k] for k in changed},
+        )
+        return after
+
+
 def remove_rule(store: Store, actor: Principal, name: str) -> None:
     audit.guard(store, actor, Permission.alert_manage, "alert.remove_rule", name)
+
     with store.session() as s:
         rule = s.scalar(select(AlertRule).where(AlertRule.name == name))
         if rule is None:
@@ -305,6 +354,11 @@ class Notifier:
         if webhook:
             out.append(("webhook", webhook, event.payload()))
         return out
+
+    def configured(self) -> list[str]:
+        """The channels an alert would go to now (the generic webhook unless a rule's own)."""
+        probe = Event(0, "", "test", "info", None, "", utcnow())
+        return [channel for channel, _url, _body in self.channels(probe)]
 
     def deliver(self, event: Event) -> dict[str, bool]:
         """{channel: delivered} for every configured channel; each attempt is recorded."""
@@ -503,6 +557,42 @@ def history(store: Store, limit: int = 200) -> list[dict[str, Any]]:
                     "delivered_to": ", ".join(delivered),
                 }
             )
+        return out
+
+
+def deliveries(store: Store, limit: int = 200) -> list[dict[str, Any]]:
+    """Recent alert events, one row per channel tried: attempts, delivered or not, last error.
+
+    An event no channel was tried for (none configured) has one row with channel None.
+    """
+    with store.session() as s:
+        events = list(s.scalars(select(AlertEvent).order_by(AlertEvent.at.desc()).limit(limit)))
+        tries: dict[int, dict[str, list[AlertNotification]]] = {}
+        ids = [e.id for e in events]
+        if ids:
+            for n in s.scalars(
+                select(AlertNotification)
+                .where(AlertNotification.event_id.in_(ids))
+                .order_by(AlertNotification.attempt)
+            ):
+                tries.setdefault(n.event_id, {}).setdefault(n.channel, []).append(n)
+        out = []
+        for e in events:
+            base = {"at": e.at, "rule": e.rule_name, "event": e.event, "severity": e.severity}
+            channels = tries.get(e.id) or {None: []}
+            for channel, sends in sorted(channels.items(), key=lambda c: c[0] or ""):
+                last = sends[-1] if sends else None
+                out.append(
+                    base
+                    | {
+                        "channel": channel,
+                        "attempts": len(sends),
+                        "delivered": any(n.ok for n in sends),
+                        "status_code": last.status_code if last else None,
+                        "error": (last.error if last and not last.ok else None),
+                        "message": e.message,
+                    }
+                )
         return out
 
 

@@ -7,6 +7,7 @@ CAPABILITY = Capability(
     order=45,
     models="engine.launch.models",
     kpis="engine.launch.kpis",
+    demo="engine.launch.demo",
     routes="engine.launch.api",
     commands="engine.launch.cli",
     tasks="engine.launch.tasks",

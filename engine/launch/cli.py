@@ -1,4 +1,4 @@
-"""CLI: `hub slo …`, `hub alert add|list|remove|test|evaluate|webhook|history`,
+"""CLI: `hub slo …`, `hub alert add|list|edit|remove|test|evaluate|webhook|history`,
 `hub incident open|note|resolve|list`, `hub annotate`, `hub launch …`.
 
 `hub launch status --json` is a stable contract:
@@ -201,6 +201,31 @@ def _alert_commands(alert: typer.Typer) -> None:
             table.add_row(r["name"], rule, r["severity"], state, _fmt(r["last_value"]))
         _out().print(table)
 
+    @alert.command("edit")
+    def alert_edit(
+        name: Annotated[str, typer.Argument(help="Rule name.")],
+        op: Annotated[str | None, typer.Option(help="> >= < <=")] = None,
+        threshold: Annotated[float | None, typer.Option(help="New threshold.")] = None,
+        window: Annotated[str | None, typer.Option(help="New look-back: 5m, 1h, …")] = None,
+        severity: Annotated[str | None, typer.Option(help="page, ticket or info.")] = None,
+        enabled: Annotated[
+            bool | None, typer.Option("--enable/--disable", help="Evaluate it or not.")
+        ] = None,
+    ) -> None:
+        """Change an alert rule in place (what is not given stays as it is)."""
+        from engine.launch.alerts import update_rule
+
+        r = update_rule(
+            *_acting(),
+            name,
+            op=op,
+            threshold=threshold,
+            window=window,
+            severity=severity,
+            enabled=enabled,
+        )
+        _out().print(f"Alert {r['name']!r} saved ({r['severity']}, enabled: {r['enabled']})")
+
     @alert.command("remove")
     def alert_remove(name: Annotated[str, typer.Argument(help="Rule name.")]) -> None:
         """Remove an alert rule."""
@@ -353,9 +378,17 @@ def _launch_commands(launch: typer.Typer) -> None:
     @launch.command("status")
     def launch_status_cmd(as_json: JsonOpt = False) -> None:
         """Suggested decision, success and rollback criteria, checklist progress."""
+        from engine.errors import HubError
         from engine.launch.control import launch_status
 
-        status = launch_status(_store(), details=not as_json)
+        store = get_store()
+        try:
+            store.ping()
+        except HubError:
+            pass  # unreachable: the status says ROLLBACK (database connectivity lost)
+        else:
+            ensure_current(store)
+        status = launch_status(store, details=not as_json)
         if as_json:
             _json(status)
             return
@@ -382,7 +415,10 @@ def _launch_commands(launch: typer.Typer) -> None:
             )
         out.print(table)
         c = status["checklist"]
-        out.print(f"Checklist: {c['done']}/{c['total']} done")
+        if c["total"] is None:
+            out.print("Checklist: unavailable (database unreachable)")
+        else:
+            out.print(f"Checklist: {c['done']}/{c['total']} done")
 
     @launch.command("checklist")
     def launch_checklist(

@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 
 from engine.access import audit
 from engine.access.principal import Principal
@@ -381,18 +382,11 @@ def evaluate_criteria(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(success criteria, rollback criteria), each {name, value, threshold, passed|met, …}."""
     now = now or utcnow()
-    limits = thresholds(store)
     try:
         store.ping()
     except HubError as exc:
-        rollback = [
-            _row(
-                c, 1.0 if c.key == "database_connectivity" else None, limits[c.key], str(exc), "met"
-            )
-            for c in ROLLBACK
-        ]
-        success = [_row(c, None, limits[c.key], "database unreachable", "passed") for c in SUCCESS]
-        return success, rollback
+        return _unreachable_criteria(str(exc))
+    limits = thresholds(store)
     launch = launch_at(store)
     success = []
     for c in SUCCESS:
@@ -442,6 +436,19 @@ def evaluate_criteria(
     return success, rollback
 
 
+def _unreachable_criteria(why: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The criteria when the store cannot be reached: "database connectivity lost" is met
+    (its source says why); nothing else can be measured (edited thresholds included)."""
+    rollback = [
+        _row(c, 1.0, c.threshold, why, "met")
+        if c.key == "database_connectivity"
+        else _row(c, None, c.threshold, "not measured: database unreachable", "met")
+        for c in ROLLBACK
+    ]
+    success = [_row(c, None, c.threshold, "database unreachable", "passed") for c in SUCCESS]
+    return success, rollback
+
+
 def _row(
     c: Criterion,
     value: float | None,
@@ -470,7 +477,10 @@ def suggest(
     met = [r for r in rollback if r["met"]]
     if met:
         return "rollback", [
-            f"{r['name']}: {r['value']:g} {r['op']} {r['threshold']:g}" for r in met
+            f"{r['name']}: {r['source']}"
+            if r["key"] == "database_connectivity"
+            else f"{r['name']}: {r['value']:g} {r['op']} {r['threshold']:g}"
+            for r in met
         ]
     reasons = [
         f"{r['name']}: {r['value']:g} (needs {r['op']} {r['threshold']:g})"
@@ -486,11 +496,38 @@ def suggest(
 def launch_status(
     store: Store, *, now: datetime | None = None, details: bool = False
 ) -> dict[str, Any]:
-    """The JSON of `hub launch status --json` (with `details`: reasons, items, launch time)."""
+    """The JSON of `hub launch status --json` (with `details`: reasons, items, launch time).
+
+    When the store cannot be reached (before or during the evaluation) this still answers:
+    ROLLBACK for "database connectivity lost", other criteria unmeasured, checklist counts
+    null, and with `details` `store_reachable: false`.
+    """
     now = now or utcnow()
-    success, rollback = evaluate_criteria(store, now=now)
-    items = checklist(store, now=now)
+    lost: str | None = None
+    try:
+        store.ping()
+    except HubError as exc:
+        lost = str(exc)
+    if lost is None:
+        try:
+            success, rollback = evaluate_criteria(store, now=now)
+            items = checklist(store, now=now)
+            launch: datetime | None = launch_at(store)
+        except DBAPIError:
+            try:
+                store.ping()
+            except HubError as exc:  # lost during the evaluation
+                lost = str(exc)
+            else:
+                raise
+    reachable = lost is None
+    if lost is not None:
+        success, rollback = _unreachable_criteria(lost)
+        items, launch = [], None
     decision, reasons = suggest(success, rollback, items)
+    progress = (
+        checklist_progress(items) if reachable else {"done": None, "total": None, "by_phase": {}}
+    )
     out: dict[str, Any] = {
         "decision_suggested": decision,
         "success_criteria": [
@@ -499,12 +536,13 @@ def launch_status(
         "rollback_criteria": [
             {k: r[k] for k in ("name", "value", "threshold", "met")} for r in rollback
         ],
-        "checklist": checklist_progress(items),
+        "checklist": progress,
     }
     if details:
         out |= {
             "reasons": reasons,
-            "launch_at": launch_at(store).isoformat(),
+            "store_reachable": reachable,
+            "launch_at": launch.isoformat() if launch else None,
             "evaluated_at": now.isoformat(),
             "success_details": success,
             "rollback_details": rollback,

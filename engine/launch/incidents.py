@@ -235,13 +235,24 @@ def list_annotations(
 
 
 def chart_markers(store: Store, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    """Incident starts and annotations in [start, end), for markers on time charts."""
-    out = [
+    """Markers for time charts in [start, end): annotations (deploys, …) and incidents.
+
+    Each is `{"at", "kind", "label"}`; an incident also has `"end"` (its resolution, None
+    while open) and `"severity"`, and is included when it overlaps the range (its `at`
+    may then be before `start`), so a chart can shade the whole stretch.
+    """
+    out: list[dict[str, Any]] = [
         {"at": datetime.fromisoformat(a["at"]), "kind": a["kind"], "label": a["text"]}
         for a in list_annotations(store, start, end)
     ]
     for i in incidents_between(store, start, end):
-        at = datetime.fromisoformat(i["started_at"])
-        if at >= start:
-            out.append({"at": at, "kind": "incident", "label": f"{i['severity']} {i['title']}"})
+        out.append(
+            {
+                "at": datetime.fromisoformat(i["started_at"]),
+                "end": datetime.fromisoformat(i["resolved_at"]) if i["resolved_at"] else None,
+                "kind": "incident",
+                "severity": i["severity"],
+                "label": f"{i['severity']} {i['title']}",
+            }
+        )
     return sorted(out, key=lambda m: m["at"])

@@ -183,7 +183,43 @@ def burn_status(
         "burn": burns,
         "alert": severity,
         "rules": held,
+        "checks": rule_checks(burns),
     }
+
+
+def rule_checks(burns: dict[str, float | None]) -> list[dict[str, Any]]:
+    """Each multiwindow rule against the burns: both windows' values and whether it holds."""
+    out = []
+    for rule in BURN_RULES:
+        a, b = burns.get(rule.long), burns.get(rule.short)
+        out.append(
+            {
+                "severity": rule.severity,
+                "long_window": rule.long,
+                "short_window": rule.short,
+                "threshold": rule.factor,
+                "long_burn": a,
+                "short_burn": b,
+                "holds": a is not None and b is not None and a > rule.factor and b > rule.factor,
+            }
+        )
+    return out
+
+
+def slo_report(store: Store, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Every SLO with its error budget and burn status (None for SLOs without a budget)."""
+    now = now or utcnow()
+    out = []
+    for slo in list_slos(store):
+        has_budget = slo.kind in ("availability", "error_rate")
+        out.append(
+            slo.to_dict()
+            | {
+                "budget": error_budget(store, slo.name, now=now) if has_budget else None,
+                "burn": burn_status(store, slo.name, now=now) if has_budget else None,
+            }
+        )
+    return out
 
 
 def error_budget(

@@ -177,3 +177,43 @@ def test_rule_validation(store: Store) -> None:
     with pytest.raises(InputError):
         alerts.remove_rule(store, ADMIN, "x")
     assert alerts.parse_duration("90s") == 90 and alerts.parse_duration("3d") == 259200
+
+
+def test_update_rule_changes_it_in_place(store: Store, hooks: FakeHooks) -> None:
+    alerts.add_rule(store, ADMIN, "errors", metric="error_rate", threshold=0.05, window="5m")
+    alerts.add_rule(store, ADMIN, "burn", burn_slo="availability", severity="page")
+    errors_at(store, 0, 20)
+    alerts.evaluate(store, now=NOW, notifier=notifier(store, hooks))
+    rule = alerts.update_rule(store, ADMIN, "errors", threshold=0.5, window="15m", severity="page")
+    assert (rule["threshold"], rule["window_seconds"], rule["severity"]) == (0.5, 900, "page")
+    assert rule["firing"] is True  # state kept: it resolves on the next evaluation
+    assert alerts.update_rule(store, ADMIN, "errors", enabled=False)["enabled"] is False
+    assert alerts.update_rule(store, ADMIN, "burn", severity="ticket")["severity"] == "ticket"
+    with pytest.raises(InputError, match="burn-rate rule"):
+        alerts.update_rule(store, ADMIN, "burn", threshold=2.0)
+    with pytest.raises(InputError, match="severity"):
+        alerts.update_rule(store, ADMIN, "burn", severity="info")
+    with pytest.raises(InputError, match="op"):
+        alerts.update_rule(store, ADMIN, "errors", op="=")
+    with pytest.raises(InputError, match="no alert rule"):
+        alerts.update_rule(store, ADMIN, "nope", threshold=1.0)
+
+
+def test_deliveries_give_one_row_per_event_and_channel(store: Store, hooks: FakeHooks) -> None:
+    alerts.set_default_webhook(store, ADMIN, HOOK)
+    n = notifier(store, hooks)
+    hooks.fail = [400]  # Slack refuses the first (not retried); the webhook gets it
+    alerts.send_test(store, ADMIN, notifier=n)
+    alerts.add_rule(store, ADMIN, "errors", metric="error_rate", threshold=0.05, window="5m")
+    errors_at(store, 0, 20)
+    alerts.evaluate(store, now=NOW, notifier=n)
+    rows = sorted(alerts.deliveries(store), key=lambda r: (r["rule"], r["channel"]))
+    assert [(r["rule"], r["event"], r["channel"], r["delivered"]) for r in rows] == [
+        ("errors", "fire", "slack", True),
+        ("errors", "fire", "webhook", True),
+        ("test", "test", "slack", False),
+        ("test", "test", "webhook", True),
+    ]
+    assert rows[2]["attempts"] == 1 and "HTTP 400" in rows[2]["error"]
+    assert rows[3]["error"] is None and rows[3]["status_code"] == 200
+    assert alerts.Notifier(store).configured() == ["slack", "webhook"]

@@ -56,6 +56,12 @@ def test_alert_add_list_test_remove(
     code, out, _ = run_hub(capsys, "alert", "test")
     assert code == 0 and "slack: delivered" in out
     assert len(hooks.to(SLACK)) == 1
+    code, out, _ = run_hub(
+        capsys, "alert", "edit", "errors", "--threshold", "0.2", "--window", "1h", "--disable"
+    )
+    assert code == 0 and "enabled: False" in out
+    rule = next(r for r in alerts.list_rules(store) if r["name"] == "errors")
+    assert (rule["threshold"], rule["window_seconds"], rule["enabled"]) == (0.2, 3600, False)
     assert run_hub(capsys, "alert", "remove", "errors")[0] == 0
     code, _, err = run_hub(capsys, "alert", "remove", "errors")
     assert code != 0 and "no alert rule" in err

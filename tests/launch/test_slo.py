@@ -96,3 +96,31 @@ def test_error_budget_of_requests(store: Store) -> None:
     assert budget["budget"] == pytest.approx(1.0)  # 0.1 % of 1000 requests
     assert budget["consumed"] == 2
     assert budget["remaining"] == pytest.approx(-1.0)
+
+
+def test_slo_report_has_budget_burn_and_rule_checks(store: Store) -> None:
+    now = at("2026-01-10 12:00")
+    import_request_records(
+        store,
+        ADMIN,
+        [
+            request(now - timedelta(seconds=10 * i + 5), 500 if i % 10 < 3 else 200)
+            for i in range(360)
+        ],
+    )
+    report = {r["name"]: r for r in slo.slo_report(store, now=now)}
+    assert report["latency_p95"]["budget"] is None and report["latency_p95"]["burn"] is None
+    errors = report["error_rate"]
+    assert errors["budget"]["consumed"] == 108 and errors["budget"]["unit"] == "requests"
+    assert errors["burn"]["alert"] == "page"
+    checks = errors["burn"]["checks"]
+    assert [(c["long_window"], c["short_window"], c["threshold"]) for c in checks] == [
+        ("1h", "5m", 14.4),
+        ("6h", "30m", 6.0),
+        ("3d", "6h", 1.0),
+    ]
+    assert all(c["holds"] for c in checks)
+    assert checks[0]["long_burn"] == pytest.approx(300)  # 30 % ÷ 0.1 %
+    assert report["availability"]["budget"]["remaining"] is None  # no probes: no budget
+    quiet = slo.rule_checks(dict.fromkeys(slo.WINDOWS))
+    assert [c["holds"] for c in quiet] == [False, False, False]
