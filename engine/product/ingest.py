@@ -11,11 +11,13 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -52,13 +54,13 @@ _COLUMNS = (
     'message_id, type, event, user_id, anonymous_id, person, "timestamp", ts_us, day, '
     "properties, context, batch_id"
 )
-# One statement per chunk: the rows travel as typed arrays (psycopg dumps them in C) and
+# One statement per chunk: the rows travel as typed binary arrays (cheap to dump) and
 # PostgreSQL skips the message ids already stored; order (and so `id`) follows the input.
 _PG_INSERT = (
     f"INSERT INTO product_events ({_COLUMNS}) "
     "SELECT m, t, e, u, a, p, ts AT TIME ZONE 'UTC', us, d, pr::json, cx::json, %s "
-    "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
-    "%s::timestamptz[], %s::int8[], %s::int4[], %s::text[], %s::text[]) "
+    "FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], "
+    "%b::timestamptz[], %b::int8[], %b::int4[], %b::text[], %b::text[]) "
     "WITH ORDINALITY AS x(m, t, e, u, a, p, ts, us, d, pr, cx, n) ORDER BY n "
     "ON CONFLICT (message_id) DO NOTHING RETURNING message_id"
 )
@@ -68,7 +70,9 @@ _SQLITE_INSERT = (
 _SQLITE_EXISTING = (
     "SELECT message_id FROM product_events WHERE message_id IN (SELECT value FROM json_each(?))"
 )
+PARSE_BLOCK = 2_000
 ProgressFn = Callable[[int, int], None]
+T = TypeVar("T")
 # A parsed call as a row: message_id, type, event, user_id, anonymous_id, person,
 # timestamp, ts_us, day, properties, context.
 Row = tuple[Any, ...]
@@ -310,6 +314,53 @@ def parse_line(line: bytes, received_at: datetime) -> ParsedEvent:
     return parse_call(msg, received_at=received_at)
 
 
+def _prefetched(items: Iterator[T], depth: int = 4) -> Iterator[T]:
+    """`items`, produced by a background thread up to `depth` ahead.
+
+    Parsing a file overlaps with the database writing the previous chunk (the GIL is free
+    while the driver waits on the server); memory stays bounded by `depth`. Errors in the
+    producer are raised here; leaving early stops the producer.
+    """
+    buffer: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        buffer.put(("item", item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            outcome: tuple[str, Any] = ("done", None)
+        except BaseException as exc:  # handed to the consumer
+            outcome = ("error", exc)
+        while not stop.is_set():
+            try:
+                buffer.put(outcome, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    worker = threading.Thread(target=produce, name="hub-import-parse", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = buffer.get()
+            if kind == "item":
+                yield value
+            elif kind == "error":
+                raise value
+            else:
+                return
+    finally:
+        stop.set()
+        worker.join()
+
+
 def import_events_file(
     store: Store,
     path: str | Path,
@@ -325,18 +376,25 @@ def import_events_file(
     lines, position, total = _open_lines(path)
     received = datetime.now(UTC)
 
-    def numbered() -> Iterator[tuple[int, ParsedEvent | InvalidEvent]]:
+    def parsed_blocks() -> Iterator[tuple[list[tuple[int, ParsedEvent | InvalidEvent]], int]]:
+        block: list[tuple[int, ParsedEvent | InvalidEvent]] = []
         for number, line in enumerate(lines, start=1):
-            if number % 2000 == 0 and progress:
-                progress(position(), total)
             if not line.strip():
                 continue
             try:
-                yield number, parse_line(line, received)
+                block.append((number, parse_line(line, received)))
             except InvalidEvent as exc:
-                yield number, exc
-        if progress:
-            progress(total, total)
+                block.append((number, exc))
+            if len(block) >= PARSE_BLOCK:
+                yield block, position()
+                block = []
+        yield block, total
+
+    def numbered() -> Iterator[tuple[int, ParsedEvent | InvalidEvent]]:
+        for block, read in _prefetched(parsed_blocks()):
+            yield from block
+            if progress:
+                progress(read, total)
 
     return import_parsed(
         store,

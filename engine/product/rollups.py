@@ -175,7 +175,7 @@ _UPSERT_USERS = (
 
 
 def _pg_unnest(sql: str, types: tuple[str, ...]) -> str:
-    arrays = ", ".join(f"%s::{t}[]" for t in types)
+    arrays = ", ".join(f"%b::{t}[]" for t in types)
     return sql.format(src=f"SELECT * FROM unnest({arrays})")
 
 
