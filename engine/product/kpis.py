@@ -190,30 +190,58 @@ def daily_active(store: Store, period: Period) -> list[tuple[date, int]]:
 
 
 def active_lines(store: Store, period: Period, max_points: int = 92) -> list[dict[str, Any]]:
-    """DAU, WAU and MAU as of each day (sampled weekly on long periods): the Adoption lines."""
+    """DAU, WAU and MAU as of each day (sampled weekly on long periods): the Adoption lines.
+
+    Rolling distinct counts without a join per day: a person active on day d whose previous
+    active day is p counts in the n-day windows ending on max(d, p + n) … d + n − 1, so +1
+    there and −1 at d + n (a difference array), summed up in day order.
+    """
     d = Days.of(period)
     step = 1 if d.count <= max_points else 7
     days = list(range(d.last, d.first - 1, -step))[::-1]
-    # A derived table of the wanted days (portable: no VALUES aliasing in SQLite).
-    wanted = " UNION ALL ".join(f"SELECT {int(x)} AS day" for x in days)
+    lo = days[0] - 29  # earlier activity cannot reach any window ending on a wanted day
+    params = {"lo": lo, "hi": d.last}
+    spans = (
+        "SELECT day, LAG(day) OVER (PARTITION BY person ORDER BY day) AS prev "
+        "FROM product_user_days WHERE day >= :lo AND day <= :hi"
+    )
     sql = (
-        f"SELECT c.day, COUNT(DISTINCT u.person) FROM ({wanted}) c "
-        "JOIN product_user_days u ON u.day <= c.day AND u.day > c.day - :n GROUP BY c.day"
+        "SELECT s, SUM(c) FROM ("
+        "SELECT CASE WHEN prev IS NULL OR prev + :n <= day THEN day ELSE prev + :n END AS s, "
+        f"1 AS c FROM ({spans}) w1 "
+        f"UNION ALL SELECT day + :n AS s, -1 AS c FROM ({spans}) w2) x GROUP BY s"
     )
     with store.session() as s:
         guard_timezone(s)
-        dau = dict(s.execute(text(sql), {"n": 1}).all())
-        wau = dict(s.execute(text(sql), {"n": 7}).all())
-        mau = dict(s.execute(text(sql), {"n": 30}).all())
+        dau = dict(
+            s.execute(
+                text(
+                    "SELECT day, COUNT(*) FROM product_user_days "
+                    "WHERE day >= :lo AND day <= :hi GROUP BY day"
+                ),
+                params,
+            ).all()
+        )
+        wau = _running(dict(s.execute(text(sql), {**params, "n": 7}).all()), lo, d.last)
+        mau = _running(dict(s.execute(text(sql), {**params, "n": 30}).all()), lo, d.last)
     return [
         {
             "day": day_date(x),
             "dau": int(dau.get(x, 0)),
-            "wau": int(wau.get(x, 0)),
-            "mau": int(mau.get(x, 0)),
+            "wau": wau[x],
+            "mau": mau[x],
         }
         for x in days
     ]
+
+
+def _running(changes: dict[int, Any], first: int, last: int) -> dict[int, int]:
+    """Prefix sums of a difference array over days first … last."""
+    out, total = {}, 0
+    for x in range(first, last + 1):
+        total += int(changes.get(x, 0))
+        out[x] = total
+    return out
 
 
 def lifecycle(store: Store, period: Period) -> list[dict[str, Any]]:
