@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import orjson
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from engine.config import get_settings
@@ -31,6 +31,7 @@ from engine.observability import IMPORTED_ROWS
 from engine.product.buckets import DAY_US, day_number
 from engine.product.models import EventName, IdentityLink
 from engine.product.rollups import (
+    ROLLUP_TABLES,
     E,
     RollupDelta,
     check_timezone,
@@ -71,7 +72,9 @@ _SQLITE_EXISTING = (
     "SELECT message_id FROM product_events WHERE message_id IN (SELECT value FROM json_each(?))"
 )
 PARSE_BLOCK = 2_000
+ANALYZE_AFTER = 50_000  # new events in one import
 ProgressFn = Callable[[int, int], None]
+ANALYZED = (E, *ROLLUP_TABLES)
 T = TypeVar("T")
 # A parsed call as a row: message_id, type, event, user_id, anonymous_id, person,
 # timestamp, ts_us, day, properties, context.
@@ -469,6 +472,10 @@ def import_parsed(
                 f"imported (fix them or use --skip-invalid): {shown}"
             )
         writer.write(chunk)
+        if writer.new >= ANALYZE_AFTER and session.get_bind().dialect.name == "postgresql":
+            # Fresh statistics: planning the next funnel on stale row counts picks
+            # nested loops over what are now large inputs.
+            session.execute(text(f"ANALYZE {', '.join(t.name for t in ANALYZED)}"))
         report = ImportReport(KIND, batch.id, writer.new, writer.duplicates, invalid)
         finish_batch(batch, report)
     _count(report)
