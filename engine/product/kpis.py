@@ -201,29 +201,36 @@ def active_lines(store: Store, period: Period, max_points: int = 92) -> list[dic
     days = list(range(d.last, d.first - 1, -step))[::-1]
     lo = days[0] - 29  # earlier activity cannot reach any window ending on a wanted day
     params = {"lo": lo, "hi": d.last}
-    spans = (
-        "SELECT day, LAG(day) OVER (PARTITION BY person ORDER BY day) AS prev "
-        "FROM product_user_days WHERE day >= :lo AND day <= :hi"
-    )
-    sql = (
-        "SELECT s, SUM(c) FROM ("
-        "SELECT CASE WHEN prev IS NULL OR prev + :n <= day THEN day ELSE prev + :n END AS s, "
-        f"1 AS c FROM ({spans}) w1 "
-        f"UNION ALL SELECT day + :n AS s, -1 AS c FROM ({spans}) w2) x GROUP BY s"
+    # One window pass over the person-days; the −1s at d + n are the daily counts shifted.
+    starts = (
+        "WITH w AS MATERIALIZED (SELECT day, LAG(day) OVER (PARTITION BY person ORDER BY day) "
+        "AS prev FROM product_user_days WHERE day >= :lo AND day <= :hi) "
+        + " UNION ALL ".join(
+            f"SELECT {n}, s, COUNT(*) FROM (SELECT CASE WHEN prev IS NULL OR prev + {n} <= day "
+            f"THEN day ELSE prev + {n} END AS s FROM w) x{n} GROUP BY s"
+            for n in (7, 30)
+        )
     )
     with store.session() as s:
         guard_timezone(s)
-        dau = dict(
-            s.execute(
+        dau = {
+            int(day): int(n)
+            for day, n in s.execute(
                 text(
                     "SELECT day, COUNT(*) FROM product_user_days "
                     "WHERE day >= :lo AND day <= :hi GROUP BY day"
                 ),
                 params,
             ).all()
-        )
-        wau = _running(dict(s.execute(text(sql), {**params, "n": 7}).all()), lo, d.last)
-        mau = _running(dict(s.execute(text(sql), {**params, "n": 30}).all()), lo, d.last)
+        }
+        changes: dict[int, dict[int, int]] = {7: {}, 30: {}}
+        for n, start, count in s.execute(text(starts), params).all():
+            changes[int(n)][int(start)] = int(count)
+    for n, diff in changes.items():
+        for day, count in dau.items():
+            diff[day + n] = diff.get(day + n, 0) - count
+    wau = _running(changes[7], lo, d.last)
+    mau = _running(changes[30], lo, d.last)
     return [
         {
             "day": day_date(x),
