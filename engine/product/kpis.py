@@ -106,11 +106,16 @@ def activation(session: Session, d: Days) -> Activation:
     """Signups in the period and who of them activated within 14 days of signing up."""
     ps = product_settings()
     rows = session.execute(
+        # The first-ever activation (a rollup) answers unless it came before the signup;
+        # only then are the raw events searched.
         text(
-            "SELECT f.day, f.ts_us, (SELECT MIN(e.ts_us) FROM product_events e "
-            " WHERE e.person = f.person AND e.event = :act AND e.ts_us >= f.ts_us "
-            " AND e.ts_us <= f.ts_us + :w) "
-            "FROM product_user_firsts f "
+            "SELECT f.day, f.ts_us, CASE WHEN a.ts_us IS NULL THEN NULL "
+            " WHEN a.ts_us >= f.ts_us THEN CASE WHEN a.ts_us <= f.ts_us + :w THEN a.ts_us END "
+            " ELSE (SELECT MIN(e.ts_us) FROM product_events e "
+            "  WHERE e.person = f.person AND e.event = :act AND e.ts_us >= f.ts_us "
+            "  AND e.ts_us <= f.ts_us + :w) END "
+            "FROM product_user_firsts f LEFT JOIN product_user_firsts a "
+            "ON a.person = f.person AND a.event = :act "
             "WHERE f.event = :signup AND f.ts_us >= :s AND f.ts_us < :e"
         ),
         {
