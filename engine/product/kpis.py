@@ -140,10 +140,12 @@ def product_summary(store: Store, period: Period) -> dict[str, Any]:
     with store.session() as s:
         guard_timezone(s)
         active_users = _distinct_active(s, d.first, d.last)
-        dau = _active_days(s, d.first, d.last) / d.count
-        wau = _distinct_active(s, d.last - 6, d.last)
-        mau = _distinct_active(s, d.last - 29, d.last)
-        mean_dau_30 = _active_days(s, d.last - 29, d.last) / 30
+        active_days = _active_days(s, d.first, d.last)
+        dau = active_days / d.count
+        wau = active_users if d.count == 7 else _distinct_active(s, d.last - 6, d.last)
+        # The usual 30-day period: MAU and its mean DAU are the period's own figures.
+        mau = active_users if d.count == 30 else _distinct_active(s, d.last - 29, d.last)
+        mean_dau_30 = (active_days if d.count == 30 else _active_days(s, d.last - 29, d.last)) / 30
         act = activation(s, d)
         features = feature_events(s)
         adopted = feature_users(s, d, features)
