@@ -99,16 +99,17 @@ def funnel(
 
 def _paths(s: Session, steps: list[str], d: Days, window_us: int) -> dict[str, list[int | None]]:
     """One SQL statement: a CTE per step, each the earliest qualifying occurrence."""
+    # Each step carries the anchor `a` along, so no step joins back to s1.
     ctes = [
-        "s1 AS (SELECT person, MIN(ts_us) AS t FROM product_events WHERE event = :e1 "
-        "AND person IS NOT NULL AND ts_us >= :start AND ts_us < :end GROUP BY person)"
+        "s1 AS (SELECT person, MIN(ts_us) AS t, MIN(ts_us) AS a FROM product_events "
+        "WHERE event = :e1 AND person IS NOT NULL AND ts_us >= :start AND ts_us < :end "
+        "GROUP BY person)"
     ]
     for k in range(2, len(steps) + 1):
         ctes.append(
-            f"s{k} AS (SELECT p.person, MIN(e.ts_us) AS t FROM s{k - 1} p "
-            "JOIN s1 a ON a.person = p.person "
+            f"s{k} AS (SELECT p.person, MIN(e.ts_us) AS t, p.a FROM s{k - 1} p "
             f"JOIN product_events e ON e.person = p.person AND e.event = :e{k} "
-            "AND e.ts_us >= p.t AND e.ts_us <= a.t + :w GROUP BY p.person)"
+            "AND e.ts_us >= p.t AND e.ts_us <= p.a + :w GROUP BY p.person, p.a)"
         )
     cols = ", ".join(f"s{k}.t" for k in range(1, len(steps) + 1))
     joins = " ".join(f"LEFT JOIN s{k} ON s{k}.person = s1.person" for k in range(2, len(steps) + 1))

@@ -106,11 +106,16 @@ def activation(session: Session, d: Days) -> Activation:
     """Signups in the period and who of them activated within 14 days of signing up."""
     ps = product_settings()
     rows = session.execute(
+        # The first-ever activation (a rollup) answers unless it came before the signup;
+        # only then are the raw events searched.
         text(
-            "SELECT f.day, f.ts_us, (SELECT MIN(e.ts_us) FROM product_events e "
-            " WHERE e.person = f.person AND e.event = :act AND e.ts_us >= f.ts_us "
-            " AND e.ts_us <= f.ts_us + :w) "
-            "FROM product_user_firsts f "
+            "SELECT f.day, f.ts_us, CASE WHEN a.ts_us IS NULL THEN NULL "
+            " WHEN a.ts_us >= f.ts_us THEN CASE WHEN a.ts_us <= f.ts_us + :w THEN a.ts_us END "
+            " ELSE (SELECT MIN(e.ts_us) FROM product_events e "
+            "  WHERE e.person = f.person AND e.event = :act AND e.ts_us >= f.ts_us "
+            "  AND e.ts_us <= f.ts_us + :w) END "
+            "FROM product_user_firsts f LEFT JOIN product_user_firsts a "
+            "ON a.person = f.person AND a.event = :act "
             "WHERE f.event = :signup AND f.ts_us >= :s AND f.ts_us < :e"
         ),
         {
@@ -135,10 +140,12 @@ def product_summary(store: Store, period: Period) -> dict[str, Any]:
     with store.session() as s:
         guard_timezone(s)
         active_users = _distinct_active(s, d.first, d.last)
-        dau = _active_days(s, d.first, d.last) / d.count
-        wau = _distinct_active(s, d.last - 6, d.last)
-        mau = _distinct_active(s, d.last - 29, d.last)
-        mean_dau_30 = _active_days(s, d.last - 29, d.last) / 30
+        active_days = _active_days(s, d.first, d.last)
+        dau = active_days / d.count
+        wau = active_users if d.count == 7 else _distinct_active(s, d.last - 6, d.last)
+        # The usual 30-day period: MAU and its mean DAU are the period's own figures.
+        mau = active_users if d.count == 30 else _distinct_active(s, d.last - 29, d.last)
+        mean_dau_30 = (active_days if d.count == 30 else _active_days(s, d.last - 29, d.last)) / 30
         act = activation(s, d)
         features = feature_events(s)
         adopted = feature_users(s, d, features)
@@ -190,30 +197,65 @@ def daily_active(store: Store, period: Period) -> list[tuple[date, int]]:
 
 
 def active_lines(store: Store, period: Period, max_points: int = 92) -> list[dict[str, Any]]:
-    """DAU, WAU and MAU as of each day (sampled weekly on long periods): the Adoption lines."""
+    """DAU, WAU and MAU as of each day (sampled weekly on long periods): the Adoption lines.
+
+    Rolling distinct counts without a join per day: a person active on day d whose previous
+    active day is p counts in the n-day windows ending on max(d, p + n) … d + n − 1, so +1
+    there and −1 at d + n (a difference array), summed up in day order.
+    """
     d = Days.of(period)
     step = 1 if d.count <= max_points else 7
     days = list(range(d.last, d.first - 1, -step))[::-1]
-    # A derived table of the wanted days (portable: no VALUES aliasing in SQLite).
-    wanted = " UNION ALL ".join(f"SELECT {int(x)} AS day" for x in days)
-    sql = (
-        f"SELECT c.day, COUNT(DISTINCT u.person) FROM ({wanted}) c "
-        "JOIN product_user_days u ON u.day <= c.day AND u.day > c.day - :n GROUP BY c.day"
+    lo = days[0] - 29  # earlier activity cannot reach any window ending on a wanted day
+    params = {"lo": lo, "hi": d.last}
+    # One window pass over the person-days; the −1s at d + n are the daily counts shifted.
+    starts = (
+        "WITH w AS MATERIALIZED (SELECT day, LAG(day) OVER (PARTITION BY person ORDER BY day) "
+        "AS prev FROM product_user_days WHERE day >= :lo AND day <= :hi) "
+        + " UNION ALL ".join(
+            f"SELECT {n}, s, COUNT(*) FROM (SELECT CASE WHEN prev IS NULL OR prev + {n} <= day "
+            f"THEN day ELSE prev + {n} END AS s FROM w) x{n} GROUP BY s"
+            for n in (7, 30)
+        )
     )
     with store.session() as s:
         guard_timezone(s)
-        dau = dict(s.execute(text(sql), {"n": 1}).all())
-        wau = dict(s.execute(text(sql), {"n": 7}).all())
-        mau = dict(s.execute(text(sql), {"n": 30}).all())
+        dau = {
+            int(day): int(n)
+            for day, n in s.execute(
+                text(
+                    "SELECT day, COUNT(*) FROM product_user_days "
+                    "WHERE day >= :lo AND day <= :hi GROUP BY day"
+                ),
+                params,
+            ).all()
+        }
+        changes: dict[int, dict[int, int]] = {7: {}, 30: {}}
+        for n, start, count in s.execute(text(starts), params).all():
+            changes[int(n)][int(start)] = int(count)
+    for n, diff in changes.items():
+        for day, count in dau.items():
+            diff[day + n] = diff.get(day + n, 0) - count
+    wau = _running(changes[7], lo, d.last)
+    mau = _running(changes[30], lo, d.last)
     return [
         {
             "day": day_date(x),
             "dau": int(dau.get(x, 0)),
-            "wau": int(wau.get(x, 0)),
-            "mau": int(mau.get(x, 0)),
+            "wau": wau[x],
+            "mau": mau[x],
         }
         for x in days
     ]
+
+
+def _running(changes: dict[int, Any], first: int, last: int) -> dict[int, int]:
+    """Prefix sums of a difference array over days first … last."""
+    out, total = {}, 0
+    for x in range(first, last + 1):
+        total += int(changes.get(x, 0))
+        out[x] = total
+    return out
 
 
 def lifecycle(store: Store, period: Period) -> list[dict[str, Any]]:

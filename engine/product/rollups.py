@@ -115,62 +115,72 @@ class RollupDelta:
             self.users[person] = (ts_us, day)
 
     def apply(self, session: Session) -> None:
-        """Upsert: counts add up, firsts keep the minimum. Sorted keys avoid PG deadlocks."""
-        if self.user_days:
-            ins = dialect_insert(session, UserDay.__table__)
-            session.execute(
-                ins.on_conflict_do_update(
-                    index_elements=["person", "day"],
-                    set_={"events": UserDay.__table__.c.events + ins.excluded.events},
-                ),
-                [
-                    {"person": p, "day": d, "events": n}
-                    for (p, d), n in sorted(self.user_days.items())
-                ],
-            )
-        if self.user_event_days:
-            ins = dialect_insert(session, UserEventDay.__table__)
-            session.execute(
-                ins.on_conflict_do_update(
-                    index_elements=["person", "event", "day"],
-                    set_={"events": UserEventDay.__table__.c.events + ins.excluded.events},
-                ),
-                [
-                    {"person": p, "event": e, "day": d, "events": n}
-                    for (p, e, d), n in sorted(self.user_event_days.items())
-                ],
-            )
-        if self.firsts:
-            t = UserFirst.__table__
-            ins = dialect_insert(session, t)
-            session.execute(
-                ins.on_conflict_do_update(
-                    index_elements=["person", "event"],
-                    set_={"ts_us": ins.excluded.ts_us, "day": ins.excluded.day},
-                    where=ins.excluded.ts_us < t.c.ts_us,
-                ),
-                [
-                    {"person": p, "event": e, "ts_us": ts, "day": d}
-                    for (p, e), (ts, d) in sorted(self.firsts.items())
-                ],
-            )
-        if self.users:
-            t = ProductUser.__table__
-            ins = dialect_insert(session, t)
-            session.execute(
-                ins.on_conflict_do_update(
-                    index_elements=["person"],
-                    set_={
-                        "first_active_us": ins.excluded.first_active_us,
-                        "first_active_day": ins.excluded.first_active_day,
-                    },
-                    where=ins.excluded.first_active_us < t.c.first_active_us,
-                ),
-                [
-                    {"person": p, "first_active_us": ts, "first_active_day": d}
-                    for p, (ts, d) in sorted(self.users.items())
-                ],
-            )
+        """Upsert: counts add up, firsts keep the minimum. Sorted keys avoid PG deadlocks.
+
+        Prepared statements on the session's own DB-API connection: SQLite gets an
+        `executemany`, PostgreSQL one statement per table over typed arrays (`unnest`).
+        """
+        raw = session.connection().connection.dbapi_connection
+        assert raw is not None
+        pg = session.get_bind().dialect.name == "postgresql"
+        tables = (
+            (_UPSERT_USER_DAYS, [(p, d, n) for (p, d), n in sorted(self.user_days.items())]),
+            (
+                _UPSERT_USER_EVENT_DAYS,
+                [(p, e, d, n) for (p, e, d), n in sorted(self.user_event_days.items())],
+            ),
+            (_UPSERT_FIRSTS, [(p, e, t, d) for (p, e), (t, d) in sorted(self.firsts.items())]),
+            (_UPSERT_USERS, [(p, t, d) for p, (t, d) in sorted(self.users.items())]),
+        )
+        cur = raw.cursor()
+        try:
+            for (sql, types), rows in tables:
+                if not rows:
+                    continue
+                if pg:
+                    cur.execute(
+                        _pg_unnest(sql, types), [list(col) for col in zip(*rows, strict=True)]
+                    )
+                else:
+                    cur.executemany(_sqlite_values(sql, len(types)), rows)
+        finally:
+            cur.close()
+
+
+# (upsert with a `{src}` placeholder for the source rows, PostgreSQL array types)
+_UPSERT_USER_DAYS = (
+    "INSERT INTO product_user_days (person, day, events) {src} "
+    "ON CONFLICT (person, day) DO UPDATE SET events = product_user_days.events + excluded.events",
+    ("text", "int4", "int4"),
+)
+_UPSERT_USER_EVENT_DAYS = (
+    "INSERT INTO product_user_event_days (person, event, day, events) {src} "
+    "ON CONFLICT (person, event, day) "
+    "DO UPDATE SET events = product_user_event_days.events + excluded.events",
+    ("text", "text", "int4", "int4"),
+)
+_UPSERT_FIRSTS = (
+    "INSERT INTO product_user_firsts (person, event, ts_us, day) {src} "
+    "ON CONFLICT (person, event) DO UPDATE SET ts_us = excluded.ts_us, day = excluded.day "
+    "WHERE excluded.ts_us < product_user_firsts.ts_us",
+    ("text", "text", "int8", "int4"),
+)
+_UPSERT_USERS = (
+    "INSERT INTO product_users (person, first_active_us, first_active_day) {src} "
+    "ON CONFLICT (person) DO UPDATE SET first_active_us = excluded.first_active_us, "
+    "first_active_day = excluded.first_active_day "
+    "WHERE excluded.first_active_us < product_users.first_active_us",
+    ("text", "int8", "int4"),
+)
+
+
+def _pg_unnest(sql: str, types: tuple[str, ...]) -> str:
+    arrays = ", ".join(f"%b::{t}[]" for t in types)
+    return sql.format(src=f"SELECT * FROM unnest({arrays})")
+
+
+def _sqlite_values(sql: str, n: int) -> str:
+    return sql.format(src=f"VALUES ({', '.join('?' * n)})")
 
 
 def _chunks(items: list[str], size: int = 2000) -> Iterable[list[str]]:
