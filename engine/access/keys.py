@@ -121,11 +121,18 @@ def revoke_key(store: Store, actor: Principal, name: str) -> KeyView:
         key = s.scalar(select(ApiKey).where(ApiKey.name == name))
         if key is None:
             raise InputError(f"no API key named {name!r} (see `hub keys list`)")
-        if key.revoked_at is None:
+        already = key.revoked_at is not None
+        if not already:
             key.revoked_at = utcnow()
-            audit.record(
-                s, actor, "key.revoke", name, before={"revoked": False}, after={"revoked": True}
-            )
+        audit.record(
+            s,
+            actor,
+            "key.revoke",
+            name,
+            before={"revoked": already},
+            after={"revoked": True},
+            detail="already revoked" if already else None,
+        )
         return _view(key)
 
 
