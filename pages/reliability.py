@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from dashboard.ui.auth import can, needs, principal
+from dashboard.ui.auth import act, can, needs, principal
 from dashboard.ui.common import page_header, settings, store
 from dashboard.ui.markers import with_markers
 from dashboard.ui.state import filters
@@ -16,7 +16,7 @@ from engine.errors import HubError
 from engine.kpi.units import format_value
 from engine.launch import alerts, slo
 from engine.periods import Period
-from engine.reliability import kpis
+from engine.reliability import kpis, probes
 
 STATE_COLOURS = {
     "up": "#2e9e5b",
@@ -240,6 +240,92 @@ def slo_section() -> None:
             table_with_download(checks, f"slo-{r['name']}-rules.csv")
 
 
+def _probes_changed() -> None:
+    sources.clear()
+    targets.clear()
+    summary.clear()
+    timeline.clear()
+
+
+def probes_section() -> None:
+    """Probe targets and maintenance windows: the same operations as `hub probe|maintenance`."""
+    manage = needs(Permission.probe_manage)
+    with st.expander("🛰️ Probes and maintenance windows"):
+        configured = [p for p in probes.list_probes(store()) if p.configured]
+        if configured:
+            table_with_download(
+                pd.DataFrame([p.to_dict() for p in configured]), "probe-targets.csv"
+            )
+        with st.form("add_probe", clear_on_submit=True):
+            st.markdown("**Add a probe** (the worker checks it on its interval)")
+            c = st.columns([2, 4, 1])
+            name = c[0].text_input("Name", placeholder="api")
+            url = c[1].text_input("URL", placeholder="https://api.example.com/healthz")
+            method = c[2].selectbox("Method", probes.METHODS)
+            c = st.columns([1, 1, 1, 2, 1])
+            interval = c[0].text_input("Interval", value="60s")
+            timeout = c[1].text_input("Timeout", value="10s")
+            expect = c[2].text_input("Expect status", value="200-299")
+            contains = c[3].text_input("Body contains (optional)")
+            critical = c[4].checkbox("Critical", help="System uptime counts critical targets.")
+            if (
+                st.form_submit_button("Add probe", disabled=manage is not None, help=manage)
+                and act(
+                    "Add probe",
+                    probes.add_probe,
+                    name,
+                    url,
+                    method=method,
+                    interval=interval,
+                    timeout=timeout,
+                    expect=expect,
+                    contains=contains or None,
+                    critical=critical,
+                )
+                is not None
+            ):
+                _probes_changed()
+                st.success(f"Probe {name} added")
+        if configured:
+            c = st.columns([3, 2, 1])
+            doomed = c[0].selectbox("Remove probe", [p.name for p in configured])
+            purge = c[1].checkbox("Also delete its history")
+            if (
+                c[2].button("Remove", disabled=manage is not None, help=manage, key="probe_remove")
+                and act("Remove probe", probes.remove_probe, doomed, purge=purge) is not None
+            ):
+                _probes_changed()
+                st.success(f"Probe {doomed} removed")
+        with st.form("add_maintenance", clear_on_submit=True):
+            st.markdown(f"**Declare a maintenance window** (times in {settings().timezone})")
+            c = st.columns([2, 2, 2, 3])
+            names = [p.name for p in probes.list_probes(store())]
+            target = c[0].selectbox("Target", ["(all targets)", *names])
+            start = c[1].text_input("From", placeholder="2026-01-09 02:00")
+            end = c[2].text_input("To", placeholder="2026-01-09 03:00")
+            reason = c[3].text_input("Reason")
+            if st.form_submit_button("Declare window", disabled=manage is not None, help=manage):
+                try:
+                    a = probes.parse_local_instant(start, settings().tz, "From")
+                    b = probes.parse_local_instant(end, settings().tz, "To")
+                except HubError as exc:
+                    st.error(str(exc))
+                else:
+                    if act(
+                        "Maintenance window",
+                        probes.add_maintenance,
+                        a,
+                        b,
+                        target=None if target == "(all targets)" else target,
+                        reason=reason,
+                    ):
+                        _probes_changed()
+                        st.success("Maintenance window declared: left out of uptime")
+        windows = probes.list_maintenance(store())
+        if windows:
+            table_with_download(pd.DataFrame(windows), "maintenance-windows.csv")
+
+
 def alerts_section() -> None:
     st.subheader("Alerts")
     if msg := st.session_state.pop("alert_msg", None):
@@ -405,6 +491,7 @@ if not have_probes and not have_requests:
         "`hub import probes FILE.csv`, send request logs with `hub import requests FILE` or "
         "POST /v1/requests — or load the demo company with `hub demo`."
     )
+    probes_section()
     alerts_section()
     st.stop()
 
@@ -575,4 +662,5 @@ else:
     )
 
 slo_section()
+probes_section()
 alerts_section()
