@@ -35,13 +35,13 @@ def report_html() -> str:
 EDITABLE = ("status", "owner", "notes", "evidence")
 
 
-def _editor(phase_rows: list[dict]) -> None:
-    """The phase's items as an editable table; Save writes only the changed cells."""
-    key = phase_rows[0]["key"].split(".")[0]
-    frame = pd.DataFrame(
+def _frame(phase_rows: list[dict]) -> pd.DataFrame:
+    """A phase's items as the table both viewers and editors see."""
+    return pd.DataFrame(
         [
             {
                 "key": i["key"],
+                "section": i["section"],
                 "item": i["text"],
                 "status": i["status"],
                 "owner": i["owner"],
@@ -55,6 +55,12 @@ def _editor(phase_rows: list[dict]) -> None:
             for i in phase_rows
         ]
     )
+
+
+def _editor(phase_rows: list[dict]) -> None:
+    """The phase's items as an editable table; Save writes only the changed cells."""
+    key = phase_rows[0]["key"].split(".")[0]
+    frame = _frame(phase_rows).drop(columns=["section"])
     edited = st.data_editor(
         frame,
         key=f"checklist-editor-{key}",
@@ -155,24 +161,9 @@ for phase, counts in progress["by_phase"].items():
         if can(Permission.checklist_edit):
             _editor(phase_rows)
             continue
-        frame = pd.DataFrame(
-            [
-                {
-                    "key": i["key"],
-                    "section": i["section"],
-                    "item": i["text"],
-                    "status": i["status"],
-                    "owner": i["owner"],
-                    "due (UTC)": i["due_at"].strftime("%Y-%m-%d %H:%M"),
-                    "live evidence": ""
-                    if i["live_ok"] is None
-                    else ("✅ " if i["live_ok"] else "❌ ") + i["live_evidence"],
-                    "evidence": i["evidence"],
-                }
-                for i in phase_rows
-            ]
+        table_with_download(
+            _frame(phase_rows), f"checklist-{phase_rows[0]['key'].split('.')[0]}.csv"
         )
-        table_with_download(frame, f"checklist-{phase_rows[0]['key'].split('.')[0]}.csv")
 st.caption(
     "Operators edit status, owner, notes and evidence in place (or with `hub launch item KEY "
     "--status done --owner NAME --evidence URL`); every edit is in the audit trail."

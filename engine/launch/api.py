@@ -84,8 +84,8 @@ async def _json_body(request: Request) -> dict[str, Any] | Response:
     return payload
 
 
-async def post_incident(request: Request) -> Response:
-    """Open an incident: `{"title", "severity": "SEV1|SEV2|SEV3", "category"?}`."""
+async def _incident_call(request: Request, call: Any, status: int) -> Response:
+    """Authorize (admin key), read the JSON body, run `call(store, who, payload)`."""
     who = await authorize(request, Permission.incident_manage)
     if not isinstance(who, Principal):
         return who
@@ -93,38 +93,37 @@ async def post_incident(request: Request) -> Response:
     if not isinstance(payload, dict):
         return payload
     try:
-        row = await run_in_threadpool(
-            open_incident,
-            request.app.state.store,
-            who,
-            str(payload.get("title") or ""),
-            str(payload.get("severity") or ""),
-            category=payload.get("category"),
-        )
+        row = await run_in_threadpool(call, request.app.state.store, who, payload)
     except InputError as exc:
         return _bad(str(exc))
-    return JSONResponse(row, 201)
+    return JSONResponse(row, status)
+
+
+async def post_incident(request: Request) -> Response:
+    """Open an incident: `{"title", "severity": "SEV1|SEV2|SEV3", "category"?}`."""
+    return await _incident_call(
+        request,
+        lambda store, who, p: open_incident(
+            store,
+            who,
+            str(p.get("title") or ""),
+            str(p.get("severity") or ""),
+            category=p.get("category"),
+        ),
+        201,
+    )
 
 
 async def post_resolve(request: Request) -> Response:
     """Resolve an incident: `{"note"?}`."""
-    who = await authorize(request, Permission.incident_manage)
-    if not isinstance(who, Principal):
-        return who
-    payload = await _json_body(request)
-    if not isinstance(payload, dict):
-        return payload
-    try:
-        row = await run_in_threadpool(
-            resolve_incident,
-            request.app.state.store,
-            who,
-            int(request.path_params["incident_id"]),
-            note=str(payload.get("note") or ""),
-        )
-    except InputError as exc:
-        return _bad(str(exc))
-    return JSONResponse(row)
+    incident_id = int(request.path_params["incident_id"])
+    return await _incident_call(
+        request,
+        lambda store, who, p: resolve_incident(
+            store, who, incident_id, note=str(p.get("note") or "")
+        ),
+        200,
+    )
 
 
 def routes() -> list[BaseRoute]:
