@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from engine.access.http import authorize
+from engine.access.http import authenticate, authorize
 from engine.access.principal import Principal
 from engine.access.roles import Permission
 from engine.config import get_settings
@@ -24,9 +24,8 @@ def _bad(message: str) -> JSONResponse:
 
 
 async def me(request: Request) -> Response:
-    who = await authorize(request, Permission.read)
-    if not isinstance(who, Principal):
-        who = await authorize(request, Permission.data_import)
+    """Who a key is and what it may do: any valid key may ask."""
+    who = await authenticate(request)
     if not isinstance(who, Principal):
         return who
     return JSONResponse(

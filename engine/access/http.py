@@ -38,14 +38,13 @@ def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-async def authorize(
-    request: Request, permission: Permission, *, key: str | None = None
-) -> Principal | JSONResponse:
-    """The key's principal, or the 401/403 response to send instead."""
-    raw = key or presented_key(request)
-    store: Store = request.app.state.store
+async def authenticate(request: Request, *, key: str | None = None) -> Principal | JSONResponse:
+    """The key's principal whatever its scope, or the 401 response to send instead."""
     principal = await run_in_threadpool(
-        authenticate_key, store, raw, address=client_address(request)
+        authenticate_key,
+        request.app.state.store,
+        key or presented_key(request),
+        address=client_address(request),
     )
     if principal is None:
         return JSONResponse(
@@ -57,6 +56,17 @@ async def authorize(
             401,
             headers=CHALLENGE,
         )
+    return principal
+
+
+async def authorize(
+    request: Request, permission: Permission, *, key: str | None = None
+) -> Principal | JSONResponse:
+    """The key's principal, or the 401/403 response to send instead."""
+    principal = await authenticate(request, key=key)
+    if not isinstance(principal, Principal):
+        return principal
+    store: Store = request.app.state.store
     if not principal.can(permission):
         from engine.access.audit import record_now
 

@@ -121,6 +121,13 @@ def test_revoked_key_gets_401_and_wrong_scope_is_audited(store: Store, api) -> N
     assert made["ingest"] not in gone.text
 
 
+def test_me_answers_any_valid_key_without_audit_noise(store: Store, api) -> None:  # type: ignore[no-untyped-def]
+    client, made = api
+    response = client.get("/v1/me", headers={"Authorization": f"Bearer {made['ingest']}"})
+    assert response.status_code == 200 and response.json()["scope"] == "ingest"
+    assert audit.records(store, outcome="denied")[1] == 0
+
+
 def test_health_endpoints_stay_open_for_load_balancers(api) -> None:  # type: ignore[no-untyped-def]
     client, _ = api
     assert client.get("/healthz").status_code == 200
